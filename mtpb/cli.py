@@ -1,0 +1,16 @@
+"""`mtpb` command line (thin; see jaxformer.cli.dispatch)."""
+import sys
+
+from jaxformer.cli import dispatch
+
+COMMANDS = {
+    "evaluate": "mtpb.commands.evaluate",
+}
+
+
+def main(argv=None) -> int:
+    return dispatch("mtpb", "Multi-Turn Programming Benchmark: execution and scoring.", COMMANDS, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
