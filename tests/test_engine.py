@@ -1,0 +1,284 @@
+"""humaneval.engine: contract, verdicts, captured values, determinism, pool behaviour."""
+import json
+import math
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from humaneval.engine import Engine, ExecResult, Job, Limits
+from humaneval.engine import values
+from humaneval.engine.pool import ZygoteError
+
+FAST = Limits(timeout_s=2.0, memory_bytes=512 << 20)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    with Engine(workers=2, preload=("numpy", "pandas"), limits=FAST) as e:
+        if os.environ.get("CI") and not e.sandbox.startswith("namespaces"):
+            pytest.fail(f"CI: sandbox layers missing, engine runs as {e.sandbox!r}")
+        yield e
+
+
+def run_one(engine, program, **kwargs) -> ExecResult:
+    (result,) = engine.run([Job("k", program, **kwargs)])
+    return result
+
+
+# --- Limits / Job validation -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, needle", [
+    (dict(timeout_s=0), "timeout_s"), (dict(timeout_s=float("inf")), "timeout_s"), (dict(cpu_s=-1), "cpu_s"),
+    (dict(memory_bytes=0), "memory_bytes"), (dict(max_procs=1.5), "max_procs"), (dict(max_open_files=3), "max_open_files"),
+])
+def test_limits_reject_bad_values(kwargs, needle):
+    with pytest.raises(ValueError, match=needle):
+        Limits(**kwargs)
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../x", "a/../../x", "", "a//b", "./x"])
+def test_job_rejects_file_names_outside_scratch(name):
+    with pytest.raises(ValueError, match="relative path inside the scratch dir"):
+        Job("k", "pass", files=((name, b"x"),))
+
+
+def test_job_rejects_unknown_capture_and_engine_rejects_non_jobs(engine):
+    with pytest.raises(ValueError, match="capture"):
+        Job("k", "pass", capture="stdout")
+    with pytest.raises(TypeError, match="Job objects"):
+        list(engine.run(["print(1)"]))
+
+
+# --- verdicts ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("program, verdict, error_type", [
+    ("assert sum(range(5)) == 10", "passed", None),
+    ("assert 1 == 2, 'one is not two'", "failed", "AssertionError"),
+    ("def f(:\n  pass", "failed", "SyntaxError"),
+    ("raise KeyError('k')", "failed", "KeyError"),
+    ("import sys; sys.exit(0)", "failed", "SystemExit"),
+    ("raise SystemExit", "failed", "SystemExit"),
+    ("import os; os._exit(0)", "failed", "EarlyExit"),
+    ("import os; os._exit(3)", "failed", "EarlyExit"),
+    ("def f(n): return f(n + 1)\nf(0)", "failed", "RecursionError"),
+    ("import ctypes; ctypes.string_at(0)", "crashed", "SIGSEGV"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "crashed", "SIGTERM"),
+    ("x = bytearray(8 << 30)", "out_of_memory", "MemoryError"),
+    ("import numpy as np; a = np.ones((1 << 16, 1 << 16))", "out_of_memory", "MemoryError"),
+    ("while True: pass", "timeout", "WallTimeout"),
+])
+def test_verdicts(engine, program, verdict, error_type):
+    result = run_one(engine, program, limits=Limits(timeout_s=1.0, memory_bytes=512 << 20))
+    assert (result.verdict, result.error_type) == (verdict, error_type), result
+    assert result.sandbox == engine.sandbox
+
+
+def test_failure_message_and_traceback(engine):
+    result = run_one(engine, "def check():\n    assert 1 == 2, 'one is not two'\ncheck()")
+    assert result.error_message == "one is not two"
+    assert 'File "<program>", line 2, in check' in result.stderr
+    assert "driver.py" not in result.stderr  # the harness frame is hidden
+
+
+def test_cpu_limit_is_separate_from_wall_clock(engine):
+    result = run_one(engine, "while True: pass", limits=Limits(timeout_s=10, cpu_s=1))
+    assert (result.verdict, result.error_type) == ("timeout", "CPUTimeLimit"), result
+    assert result.signal == signal.SIGXCPU and result.cpu_s > 0.5 and result.wall_s < 4
+
+
+def test_sleeping_is_bounded_by_wall_clock_not_cpu(engine):
+    t0 = time.monotonic()
+    result = run_one(engine, "import time; time.sleep(30)", limits=Limits(timeout_s=0.5))
+    assert result.verdict == "timeout" and result.cpu_s < 0.5
+    assert 0.5 <= result.wall_s < 1.0 and time.monotonic() - t0 < 1.5
+
+
+def test_record_fields(engine):
+    result = run_one(engine, "import sys; print('out'); print('err', file=sys.stderr); x = bytearray(50 << 20)")
+    assert result.verdict == "passed"
+    assert (result.stdout, result.stderr, result.stdout_bytes, result.stderr_bytes) == ("out\n", "err\n", 4, 4)
+    assert result.exit_code == 0 and result.signal is None
+    assert result.peak_rss_bytes > 50 << 20
+    assert 0 < result.wall_s < 2 and result.cpu_s >= 0
+    row = json.loads(json.dumps(result.to_dict()))
+    assert ExecResult.from_dict(row) == result
+
+
+def test_output_is_capped_counted_and_never_crashes_on_binary(engine):
+    program = "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe' * (3 << 19))\nsys.stderr.write('\\u00e9' * 10)"
+    result = run_one(engine, program, limits=Limits(max_output_bytes=1000))
+    assert result.verdict == "passed"
+    assert result.stdout_bytes == 3 << 20 and result.stdout == "\ufffd" * 1000
+    assert result.stderr == "\u00e9" * 10 and result.stderr_bytes == 20
+
+
+def test_files_are_placed_in_the_writable_scratch_cwd(engine):
+    program = ("import os\nassert open('data/in.csv').read() == 'a,b\\n1,2\\n'\n"
+               "open('out.txt', 'w').write('x' * 1000)\nassert os.path.getsize('out.txt') == 1000\n"
+               "assert os.getcwd() == os.environ['TMPDIR']")
+    result = run_one(engine, program, files=(("data/in.csv", b"a,b\n1,2\n"),))
+    assert result.verdict == "passed", result
+
+
+def test_scratch_is_fresh_for_every_sample(engine):
+    results = list(engine.run([Job(str(i), "import os\nassert os.listdir('.') == []\nopen('left', 'w').write('x')")
+                               for i in range(4)]))
+    assert [r.verdict for r in results] == ["passed"] * 4
+
+
+def test_file_size_cap(engine):
+    program = "open('big', 'wb').write(b'x' * (2 << 20))"
+    result = run_one(engine, program, limits=Limits(max_file_bytes=1 << 20))
+    assert result.verdict == "failed" and result.error_type == "OSError", result
+
+
+def test_common_imports_work_inside_the_sandbox(engine):
+    program = ("import heapq, fractions, decimal, itertools, re, json, statistics, collections, math, string\n"
+               "import functools, typing, random, hashlib, numpy, pandas\n"
+               "import xml.dom.minidom, sqlite3, zipfile  # not preloaded: imported from the exposed prefix\n"
+               "assert statistics.mean([1, 2]) == 1.5 and hashlib.sha256(b'').hexdigest()[:4] == 'e3b0'")
+    result = run_one(engine, program)
+    assert result.verdict == "passed", result.stderr
+
+
+def test_environment_is_scrubbed_and_identity_unprivileged(engine):
+    if not engine.sandbox.startswith("namespaces"):
+        pytest.fail("needs the namespace sandbox")
+    program = ("import os\nassert set(os.environ) == {'PATH', 'HOME', 'TMPDIR', 'LANG', 'PYTHONHASHSEED'}, os.environ\n"
+               "assert os.getuid() == 65534 and os.getgid() == 65534\n"
+               "assert os.getpid() == 2 and os.getsid(0) == 2\n"
+               "assert open('/proc/self/status').read().count('0000000000000000') >= 3  # no capabilities\n"
+               "assert not os.path.exists('/root/.ssh') and os.listdir('/root') == ['.pyenv']")
+    result = run_one(engine, program)
+    assert result.verdict == "passed", result.stderr
+
+
+# --- captured values ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("expr, expected", [
+    ("3", 3), ("-7 ** 40", -7 ** 40), ("2 ** 5000", 2 ** 5000), ("1.5", 1.5), ("float('inf')", math.inf),
+    ("'héllo\\n'", "héllo\n"), ("True", True), ("None", None), ("[1, (2, 'a'), {3}]", [1, (2, "a"), {3}]),
+    ("{'a': 1, 2: [None]}", {"a": 1, 2: [None]}), ("b'\\x00\\xff'", b"\x00\xff"), ("3+4j", 3 + 4j),
+    ("frozenset({1})", frozenset({1})), ("__import__('fractions').Fraction(1, 3)", __import__("fractions").Fraction(1, 3)),
+])
+def test_last_print_plain_values(engine, expr, expected):
+    result = run_one(engine, f"print('first')\nprint({expr}, 'ignored')", capture="last_print")
+    assert result.verdict == "passed"
+    assert values.decode_value(result.observed) == expected
+    assert "ignored" in result.stdout  # print still writes
+
+
+def test_last_print_nan_numpy_pandas(engine):
+    program = ("import numpy as np, pandas as pd\n"
+               "print(float('nan'))\nprint(np.arange(6, dtype=np.int32).reshape(2, 3))\n"
+               "print(np.float32(0.5))\n"
+               "print(pd.DataFrame({'a': [1, 2], 'b': ['x', None]}, index=['r', 's']))\n")
+    jobs = [Job(str(n), "\n".join(program.splitlines()[:n + 1]), capture="last_print") for n in range(1, 5)]
+    got = {r.key: values.decode_value(r.observed) for r in engine.run(jobs)}
+    assert math.isnan(got["1"])
+    assert got["2"].dtype == np.int32 and got["2"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert type(got["3"]) is np.float32 and got["3"] == 0.5
+    pd.testing.assert_frame_equal(got["4"], pd.DataFrame({"a": [1, 2], "b": ["x", None]}, index=["r", "s"]))
+
+
+def test_last_print_absent_and_not_captured_by_default(engine):
+    assert run_one(engine, "x = 1", capture="last_print").observed is None
+    assert run_one(engine, "print(5)").observed is None
+
+
+def test_values_roundtrip_without_engine():
+    series = pd.Series([1.5, np.nan], index=pd.Index(["a", "b"], name="i"), name="s")
+    decoded = values.decode_value(json.loads(json.dumps(values.encode_value(series))))
+    pd.testing.assert_series_equal(decoded, series)
+    arr = np.array(["2020-01-01", "NaT"], dtype="datetime64[D]")
+    assert np.array_equal(values.decode_value(values.encode_value(arr)), arr, equal_nan=True)
+    obj = np.array([1, "a", None], dtype=object)
+    assert values.decode_value(values.encode_value(obj)).tolist() == [1, "a", None]
+
+
+def test_values_bounded_and_opaque_for_unknown_or_hostile_objects():
+    cyclic = [1]
+    cyclic.append(cyclic)
+    assert isinstance(values.decode_value(values.encode_value(cyclic))[1], values.Opaque)
+    huge = values.encode_value("x" * (values.MAX_CHARS + 1))
+    assert huge["t"] == "truncated" and len(json.dumps(huge)) < 2000
+
+    class Evil:
+        def __repr__(self):
+            raise RuntimeError("no")
+    decoded = values.decode_value(values.encode_value(Evil()))
+    assert isinstance(decoded, values.Opaque) and decoded != "Evil" and "repr failed" in decoded.text
+    with pytest.raises(ValueError, match="unknown tag"):
+        values.decode_value({"t": "pickle", "v": "..."})
+
+
+# --- determinism, ordering, pool ---------------------------------------------------------------------
+
+MIXED = [
+    "assert True", "assert False", "import random; assert random.random() < 0.5",
+    "import numpy as np; assert np.random.rand() < 0.5", "print(sorted({'b', 'a'}).pop())\nassert list({'x', 'y', 'z'})[0] == 'x'",
+    "while True: pass", "x = bytearray(1 << 40)", "import ctypes; ctypes.string_at(0)", "import os; os._exit(0)",
+    "raise ValueError('v')",
+]
+
+
+def verdicts_with(workers: int) -> dict:
+    jobs = [Job(str(i), p, Limits(timeout_s=0.5, memory_bytes=256 << 20)) for i, p in enumerate(MIXED)]
+    with Engine(workers=workers, preload=("numpy",)) as e:
+        return {r.key: (r.verdict, r.error_type) for r in e.run(jobs)}
+
+
+def test_verdicts_are_identical_across_worker_counts_and_runs():
+    first = verdicts_with(1)
+    assert first == verdicts_with(2) == verdicts_with(8) == verdicts_with(2)
+    assert first["5"] == ("timeout", "WallTimeout") and first["0"] == ("passed", None)
+
+
+def test_results_come_back_in_completion_order(engine):
+    jobs = [Job("slow", "import time; time.sleep(0.6)"), Job("fast", "pass")]
+    assert [r.key for r in engine.run(jobs)] == ["fast", "slow"]
+
+
+def test_dead_zygote_is_replaced_and_its_job_reported_as_harness_error(engine):
+    victim = engine.workers[0]
+    cgroup_procs = f"/sys/fs/cgroup/pids/humaneval-engine-{victim.proc.pid}/cgroup.procs"
+    threading.Timer(0.4, os.kill, (victim.proc.pid, signal.SIGKILL)).start()
+    results = {r.key: r for r in engine.run([Job("doomed", "import time; time.sleep(5)"), Job("other", "pass")])}
+    assert results["doomed"].verdict == "harness_error" and results["doomed"].error_type == "ZygoteLost"
+    assert results["other"].verdict == "passed"
+    assert victim not in engine.workers and all(w.proc.poll() is None for w in engine.workers)
+    time.sleep(0.2)  # PDEATHSIG tears the orphaned namespace down
+    if os.path.exists(cgroup_procs):
+        assert open(cgroup_procs).read() == ""
+    assert run_one(engine, "pass").verdict == "passed"
+
+
+def test_abandoned_run_does_not_leak_results_into_the_next(engine):
+    it = engine.run([Job("a", "import time; time.sleep(0.3)"), Job("b", "import time; time.sleep(0.3)"), Job("c", "pass")])
+    next(it)
+    it.close()
+    assert [r.key for r in engine.run([Job("fresh", "pass")])] == ["fresh"]
+
+
+def test_fallback_is_loud_and_recorded(monkeypatch):
+    monkeypatch.setenv("HUMANEVAL_ENGINE_DISABLE_NAMESPACES", "1")
+    monkeypatch.setattr("humaneval.engine.pool._warned", False)
+    with pytest.raises(ZygoteError, match="HUMANEVAL_ENGINE_DISABLE_NAMESPACES"):
+        Engine(workers=1, preload=(), sandbox="namespaces").start()
+    with pytest.warns(RuntimeWarning, match="FALLING BACK"):
+        with Engine(workers=1, preload=()) as e:
+            results = list(e.run([Job("ok", "assert 1"), Job("bad", "assert 0"), Job("t", "while 1: pass", Limits(timeout_s=0.5))]))
+    assert {r.key: r.verdict for r in results} == {"ok": "passed", "bad": "failed", "t": "timeout"}
+    assert {r.sandbox for r in results} == {"rlimits"}
+
+
+def test_engine_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="sandbox"):
+        Engine(sandbox="docker")
+    with pytest.raises(ValueError, match="workers"):
+        Engine(workers=-1)

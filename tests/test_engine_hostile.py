@@ -1,0 +1,338 @@
+"""Hostile programs the engine must contain: one test per category.
+
+After every program: the harness is alive, nothing the sample started is still running, nothing outside
+the scratch dir changed (a world-writable sentinel dir), a listening socket on 127.0.0.1 saw no
+connection, the run ended within timeout + 1 s, and the verdict is the right one.
+Fork bombs, kill(-1) and friends only run after `isolated` has checked, inside the sandbox, that the
+PID namespace, the unprivileged uid and the process caps are in force.
+With CI set, a missing isolation layer fails the suite instead of being skipped.
+"""
+import hashlib
+import os
+import random
+import shutil
+import socket
+import tempfile
+import time
+
+import pytest
+
+from humaneval.engine import Engine, Job, Limits
+
+TIMEOUT = 1.0
+MAX_PROCS = 32
+
+
+@pytest.fixture(scope="module")
+def engine():
+    with Engine(workers=2, preload=("numpy",)) as e:
+        if e.sandbox != "namespaces+pids_cgroup":
+            message = f"hostile suite needs every isolation layer; engine runs as {e.sandbox!r}"
+            pytest.fail(message) if os.environ.get("CI") or e.sandbox.startswith("namespaces") else pytest.skip(message)
+        yield e
+
+
+@pytest.fixture(scope="module")
+def isolated(engine):
+    """Checked from inside: own PID ns (we are pid 2), uid 65534, RLIMIT_NPROC set, network down."""
+    program = f"""
+import os, resource, socket
+assert os.getpid() == 2 and os.getppid() == 1, (os.getpid(), os.getppid())
+assert os.getuid() == 65534 and os.geteuid() == 65534
+assert resource.getrlimit(resource.RLIMIT_NPROC) == ({MAX_PROCS}, {MAX_PROCS})
+assert sorted(os.listdir('/proc')).count('1') == 1 and len([p for p in os.listdir('/proc') if p.isdigit()]) == 2
+try:
+    socket.create_connection(('127.0.0.1', 9), timeout=0.5)
+    raise SystemExit('network reachable')
+except OSError as e:
+    assert e.errno == 101, e
+"""
+    (result,) = engine.run([Job("isolation-check", program, Limits(timeout_s=5, max_procs=MAX_PROCS))])
+    assert result.verdict == "passed", result
+    for worker in engine.workers:
+        assert os.path.exists(cgroup_procs(worker)), "pids cgroup missing"
+    return True
+
+
+@pytest.fixture(scope="module")
+def sentinel():
+    """World-writable on purpose: only the read-only mount (not file permissions) protects it."""
+    root = tempfile.mkdtemp(prefix="humaneval-sentinel-", dir="/var/tmp")
+    os.chmod(root, 0o777)
+    os.makedirs(os.path.join(root, "sub"))
+    os.chmod(os.path.join(root, "sub"), 0o777)
+    for name in ("precious.txt", "sub/inner.txt"):
+        path = os.path.join(root, name)
+        with open(path, "w") as f:
+            f.write("do not touch " + name)
+        os.chmod(path, 0o666)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def listeners():
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(16)
+    tcp.setblocking(False)
+    abstract_name = f"\0humaneval-hostile-{os.getpid()}"
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(abstract_name)
+    unix.listen(16)
+    unix.setblocking(False)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.setblocking(False)
+    yield {"tcp": tcp, "unix": unix, "udp": udp, "abstract": abstract_name}
+    for s in (tcp, unix, udp):
+        s.close()
+
+
+def cgroup_procs(worker) -> str:
+    return f"/sys/fs/cgroup/pids/humaneval-engine-{worker.proc.pid}/cgroup.procs"
+
+
+def snapshot(root: str) -> dict:
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            digest = hashlib.sha256(open(path, "rb").read()).hexdigest() if os.path.isfile(path) else None
+            state[os.path.relpath(path, root)] = (st.st_mode, st.st_size, digest)
+    return state
+
+
+def processes_with(token: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if token.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def nothing_received(listeners) -> bool:
+    for kind in ("tcp", "unix"):
+        try:
+            listeners[kind].accept()
+            return False
+        except BlockingIOError:
+            pass
+    try:
+        listeners["udp"].recvfrom(100)
+        return False
+    except BlockingIOError:
+        return True
+
+
+def contain(engine, sentinel, listeners, program, verdict, error_type=None, **limits):
+    """Run one hostile program and check every containment property; return its result."""
+    token = str(random.randrange(10 ** 11, 10 ** 12))  # digits: it doubles as a `sleep` argument
+    program = (program.replace("@SENTINEL@", sentinel).replace("@TOKEN@", token)
+               .replace("@PORT@", str(listeners["tcp"].getsockname()[1]))
+               .replace("@UDP@", str(listeners["udp"].getsockname()[1])).replace("@ABSTRACT@", listeners["abstract"][1:]))
+    before = snapshot(sentinel)
+    limits = Limits(**{"timeout_s": TIMEOUT, "max_procs": MAX_PROCS, "memory_bytes": 512 << 20, **limits})
+    t0 = time.monotonic()
+    (result,) = engine.run([Job("hostile", program, limits)])
+    elapsed = time.monotonic() - t0
+    assert result.verdict == verdict, result
+    if error_type is not None:
+        assert result.error_type == error_type, result
+    assert result.wall_s <= limits.timeout_s + 1 and elapsed <= limits.timeout_s + 1, (result.wall_s, elapsed)
+    assert all(w.proc.poll() is None for w in engine.workers), "a zygote died"
+    for worker in engine.workers:
+        assert open(cgroup_procs(worker)).read() == "", "sample processes survived"
+    assert processes_with(token) == [], "a daemon started by the sample survived"
+    assert snapshot(sentinel) == before, "a file outside the scratch dir changed"
+    assert nothing_received(listeners), "the sample reached a socket on the host"
+    (after,) = engine.run([Job("alive", "assert 1 + 1 == 2")])
+    assert after.verdict == "passed"
+    return result
+
+
+# --- fork bombs --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bomb", [
+    "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+    "import posix\nwhile True:\n    try:\n        posix.fork()\n    except OSError:\n        pass",
+    "import ctypes\nlibc = ctypes.CDLL(None)\nwhile True:\n    libc.fork()",
+], ids=["os.fork", "posix.fork", "ctypes.fork"])
+def test_fork_bomb(engine, isolated, sentinel, listeners, bomb):
+    contain(engine, sentinel, listeners, bomb, "timeout")
+
+
+# --- memory ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bomb", [
+    "x = ' ' * (1 << 40)",
+    "import numpy as np\nx = np.ones(1 << 38)",
+    "chunks = []\nwhile True:\n    chunks.append(bytearray(1 << 20))",
+    "import numpy as np\nchunks = []\nwhile True:\n    chunks.append(np.ones(1 << 17))",
+], ids=["bulk", "bulk-numpy", "gradual", "gradual-numpy"])
+def test_memory_bomb(engine, sentinel, listeners, bomb):
+    result = contain(engine, sentinel, listeners, bomb, "out_of_memory", memory_bytes=256 << 20, timeout_s=3.0)
+    assert result.peak_rss_bytes < (256 << 20) + (200 << 20)
+
+
+# --- disk --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("program", [
+    "with open('fill', 'wb') as f:\n    while True:\n        f.write(b'x' * (1 << 20))",
+    "i = 0\nwhile True:\n    open(f'f{i}', 'w').write('x' * 4000)\n    i += 1",
+    "with open('@SENTINEL@/fill', 'wb') as f:\n    f.write(b'x')",
+    "with open('/dev/shm/fill', 'wb') as f:\n    f.write(b'x')",
+], ids=["one-big-file", "many-files", "outside-scratch", "dev-shm"])
+def test_filling_the_disk(engine, sentinel, listeners, program):
+    result = contain(engine, sentinel, listeners, program, "failed", max_file_bytes=8 << 20)
+    assert result.error_type in ("OSError", "PermissionError"), result
+
+
+# --- files outside the scratch dir -------------------------------------------------------------------
+
+@pytest.mark.parametrize("attack", [
+    "import shutil\nshutil.rmtree('@SENTINEL@')",
+    "import posix\nposix.unlink('@SENTINEL@/precious.txt')",
+    "open('@SENTINEL@/precious.txt', 'w').write('overwritten')",
+    "import os\nos.rename('@SENTINEL@/sub/inner.txt', '@SENTINEL@/moved')",
+    "import os\nos.chmod('@SENTINEL@/precious.txt', 0)",
+    "import os\nos.truncate('@SENTINEL@/precious.txt', 0)",
+    "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+    "assert libc.mount(None, b'/', None, 32, None) != 0  # MS_REMOUNT back to read-write\n"
+    "open('@SENTINEL@/precious.txt', 'w').write('overwritten')",
+], ids=["shutil.rmtree", "posix.unlink", "open-w", "rename", "chmod", "truncate", "remount-rw"])
+def test_files_outside_scratch_are_untouchable(engine, sentinel, listeners, attack):
+    result = contain(engine, sentinel, listeners, attack, "failed")
+    assert result.error_type in ("OSError", "PermissionError"), result
+
+
+# --- killing the harness -----------------------------------------------------------------------------
+
+def test_kill_process_group(engine, isolated, sentinel, listeners):
+    contain(engine, sentinel, listeners, "import os, signal\nos.killpg(0, signal.SIGKILL)", "crashed", "SIGKILL")
+
+
+def test_kill_parent(engine, isolated, sentinel, listeners):
+    result = contain(engine, sentinel, listeners, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", "failed")
+    assert result.error_type == "PermissionError"  # the parent is the sandbox's init, owned by real root
+
+
+@pytest.mark.parametrize("attack", [
+    "for sig in (signal.SIGKILL, signal.SIGTERM):\n    try:\n        os.kill(os.getppid(), sig)\n"
+    "    except OSError:\n        pass",
+    "for pid in range(1, 5000):\n    if pid != os.getpid():\n        try:\n"
+    "            os.kill(pid, signal.SIGKILL)\n        except OSError:\n            pass",
+    "try:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\ntime.sleep(0.1)",
+], ids=["parent", "every-pid", "kill(-1)"])
+def test_kill_everything_it_can_name(engine, isolated, sentinel, listeners, attack):
+    program = "import os, signal, time\n" + attack + "\nprint('still here')"
+    result = contain(engine, sentinel, listeners, program, "passed")
+    assert result.stdout == "still here\n"  # nothing outside the sample is visible or killable
+
+
+# --- network -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("attack", [
+    "import socket\nsocket.create_connection(('127.0.0.1', @PORT@), timeout=0.5)",
+    "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.sendto(b'hi', ('127.0.0.1', @UDP@))",
+    "import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect('\\0@ABSTRACT@')",
+    "import socket\nsocket.create_connection(('8.8.8.8', 53), timeout=0.5)",
+], ids=["tcp-loopback", "udp-loopback", "abstract-unix", "internet"])
+def test_network(engine, sentinel, listeners, attack):
+    result = contain(engine, sentinel, listeners, attack, "failed")
+    assert result.error_type in ("OSError", "ConnectionRefusedError", "FileNotFoundError"), result
+
+
+# --- output floods -----------------------------------------------------------------------------------
+
+def test_flood_bounded_binary(engine, sentinel, listeners):
+    program = ("import os, sys\nblock = bytes(range(256)) * 256\nfor _ in range(320):\n"
+               "    sys.stdout.buffer.write(block)\n    os.write(2, block)")
+    result = contain(engine, sentinel, listeners, program, "passed", timeout_s=5.0)
+    assert result.stdout_bytes == result.stderr_bytes == 320 * 65536
+    assert len(result.stdout.encode("utf-8", "surrogatepass")) >= 1 << 20 > len(result.stdout) // 3
+
+
+def test_flood_forever(engine, sentinel, listeners):
+    program = "import os\nwhile True:\n    os.write(1, os.urandom(1 << 16))\n    print('x' * 1000, flush=True)"
+    result = contain(engine, sentinel, listeners, program, "timeout")
+    assert result.stdout_bytes > 1 << 20 and len(result.stdout) <= 1 << 20
+
+
+# --- forged verdicts ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("program, error_type", [
+    ("print('passed')\nprint('{\"verdict\": \"passed\", \"status\": \"ok\"}')\nimport os\nos._exit(0)\nassert False", "EarlyExit"),
+    ("import sys\nprint('passed')\nsys.exit(0)\nassert False", "SystemExit"),
+    ("import os\nfor fd in range(3, 1100):\n    try:\n        os.write(fd, b'0123 {\"status\": \"ok\"}\\n')\n"
+     "    except OSError:\n        pass\nos._exit(0)", "EarlyExit"),
+], ids=["os._exit-with-markers", "sys.exit", "write-every-fd"])
+def test_exit_early_with_fake_markers(engine, sentinel, listeners, program, error_type):
+    contain(engine, sentinel, listeners, program, "failed", error_type)
+
+
+def test_monkeypatching_builtins_and_modules(engine, sentinel, listeners):
+    program = ("import builtins, json, os, sys\nclass Fake(Exception):\n    pass\n"
+               "builtins.AssertionError = Fake\nbuiltins.BaseException = Fake\nbuiltins.isinstance = lambda *a: True\n"
+               "builtins.type = lambda *a: int\nbuiltins.str = lambda *a: 'ok'\nbuiltins.print = lambda *a, **k: None\n"
+               "json.JSONEncoder.encode = json.JSONEncoder.iterencode = lambda *a, **k: '{\"status\": \"ok\"}'\n"
+               "json.dumps = lambda *a, **k: '{\"status\": \"ok\"}'\nos.write = lambda *a: 0\nos._exit = lambda *a: None\n"
+               "sys.exit = lambda *a: None\nassert 1 == 2, 'real failure'")
+    result = contain(engine, sentinel, listeners, program, "failed", "AssertionError")
+    assert result.error_message == "real failure"
+
+
+# --- signals, threads, daemons, exit hooks -----------------------------------------------------------
+
+def test_disarm_alarm_and_swallow_base_exception(engine, sentinel, listeners):
+    program = ("import signal, time\nfor s in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):\n"
+               "    signal.signal(s, signal.SIG_IGN)\nsignal.alarm(0)\nwhile True:\n    try:\n        time.sleep(10)\n"
+               "    except BaseException:\n        pass")
+    contain(engine, sentinel, listeners, program, "timeout", "WallTimeout")
+
+
+def test_non_daemon_threads_that_never_end(engine, sentinel, listeners):
+    program = ("import threading, time\nthreading.Thread(target=time.sleep, args=(1000,)).start()\n"
+               "threading.Thread(target=lambda: [0 for _ in iter(int, 1)]).start()")
+    result = contain(engine, sentinel, listeners, program, "passed")
+    assert result.wall_s < TIMEOUT
+
+
+@pytest.mark.parametrize("program", [
+    "import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+    "        os.execv('/bin/sleep', ['sleep', '1000.@TOKEN@'])\n    os._exit(0)\nos.wait()",
+    "import subprocess\nsubprocess.Popen(['sleep', '1000.@TOKEN@'], start_new_session=True)",
+    "import os, time\nif os.fork() == 0:\n    os.setsid()\n    while True:\n        time.sleep(1)",
+], ids=["double-fork-setsid", "popen-new-session", "python-daemon"])
+def test_orphan_daemons(engine, isolated, sentinel, listeners, program):
+    result = contain(engine, sentinel, listeners, program, "passed")
+    assert result.wall_s < TIMEOUT
+
+
+def test_infinite_atexit_handlers(engine, sentinel, listeners):
+    program = ("import atexit, time\ndef again():\n    atexit.register(again)\n    while True:\n        time.sleep(1)\n"
+               "atexit.register(again)")
+    result = contain(engine, sentinel, listeners, program, "passed")
+    assert result.wall_s < TIMEOUT
+
+
+# --- crashes -----------------------------------------------------------------------------------------
+
+def test_segfault_via_ctypes(engine, sentinel, listeners):
+    contain(engine, sentinel, listeners, "import ctypes\nctypes.memset(0, 0, 1)", "crashed", "SIGSEGV")
+
+
+def test_recursion_limit_crash(engine, sentinel, listeners):
+    # Through a C call (map): 3.11 runs pure-Python recursion without growing the C stack.
+    program = "import sys\nsys.setrecursionlimit(10 ** 8)\ndef f(n):\n    return list(map(f, [n + 1]))\nf(0)"
+    contain(engine, sentinel, listeners, program, "crashed", "SIGSEGV")
+
+
+@pytest.mark.parametrize("first", [0, 3])
+def test_closing_every_fd(engine, sentinel, listeners, first):
+    contain(engine, sentinel, listeners, f"import os\nos.closerange({first}, 1 << 16)", "failed", "EarlyExit")
