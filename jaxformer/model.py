@@ -110,7 +110,9 @@ class CodeGen(nnx.Module):
 
 
 def apply(graphdef, params, tokens, positions, token_mask, cache: KVCache | None = None):
-    """Pure forward: (logits float32 [B, T, V], updated cache or None). jit with graphdef static."""
+    """Pure forward: (logits float32 [B, T, V], updated cache or None). jit with graphdef static.
+
+    params is the nnx.State from nnx.split or its nnx.to_pure_dict form (what the trainer keeps)."""
     return nnx.merge(graphdef, params)(tokens, positions, token_mask, cache)
 
 

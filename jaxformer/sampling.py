@@ -226,3 +226,19 @@ def _check(st, slots, host, tokenizer):
         st = dataclasses.replace(st, done=st.done.at[idx].set(True),
                                  reason=st.reason.at[idx].set(decoding.STOP_SEQUENCE))
     return st
+
+
+def load(spec: str, **config_changes):
+    """(cfg, graphdef, params, tokenizer) for a model directory (HF format, via jaxformer.hf) or
+    "random:<preset>", a randomly initialised preset (seed 0) with the codegen tokenizer."""
+    if spec.startswith("random:"):
+        from flax import nnx
+
+        from jaxformer import config, tokenizer
+
+        cfg = config.preset(spec.removeprefix("random:")).replace(**config_changes)
+        graphdef, params = nnx.split(model.CodeGen(cfg, rngs=nnx.Rngs(0)))
+        return cfg, graphdef, params, tokenizer.load("codegen")
+    from jaxformer import hf
+
+    return hf.load_model(spec, **config_changes)

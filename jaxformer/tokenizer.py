@@ -112,6 +112,8 @@ def from_directory(path: pathlib.Path):
         added_file = path / "added_tokens.json"
         added = read_vocab(added_file) if added_file.is_file() else {}
         for token, token_id in sorted(added.items(), key=lambda kv: kv[1]):
+            if tok.token_to_id(token) == token_id:
+                continue  # e.g. <|endoftext|>, already in vocab.json
             if tok.get_vocab_size(with_added_tokens=True) != token_id:
                 raise ValueError(f"{added_file}: token {token!r} has id {token_id}, but the next free id is "
                                  f"{tok.get_vocab_size(with_added_tokens=True)}")

@@ -5,8 +5,8 @@ import pytest
 
 from jaxformer import cli, tokenizer
 from jaxformer.data import formats, prepare as prep
-from jaxformer.data.dataset import PreparedDataset
-from jaxformer.data.mixture import Mixture, block_counts, open_data
+from jaxformer.data.dataset import PreparedDataset, open_dataset
+from jaxformer.data.mixture import Mixture, block_counts
 from jaxformer.data.permutation import permute
 
 FILES = {
@@ -103,6 +103,9 @@ def test_rerun_is_a_no_op_and_changed_settings_need_overwrite(tmp_path):
         run_prepare(src, tmp_path / "out", seq_len=8)
     cfg = prep.PrepareConfig(sources=(str(src),), out=str(tmp_path / "out"), seq_len=8)
     assert prep.prepare(cfg, overwrite=True)["seq_len"] == 8
+    (src / "a.py").write_text(FILES["a.py"] + "# edited\n")  # a changed source is a different input
+    with pytest.raises(OSError, match="other inputs or settings"):
+        prep.prepare(cfg)
 
 
 def test_validation_split_is_deterministic_and_disjoint(tmp_path, tok):
@@ -148,6 +151,25 @@ def test_completion_and_instruct_masks(tmp_path, tok):
     mask_stream = np.concatenate([ds.masks[0][0], ds.masks[0][1:, 1:].reshape(-1)]).tolist()
     full = [0] * n_prompt + [1] * (n_resp + 1)
     assert mask_stream == full[:len(mask_stream)] and sum(mask_stream) > 0
+
+
+def test_big_jsonl_is_split_into_byte_ranges_without_changing_the_output(tmp_path):
+    from jaxformer.data import sources
+    docs = [{"text": f"line {i}: " + "x" * (i % 13)} for i in range(50)]
+    src = write_jsonl(tmp_path / "big.jsonl", docs)
+    size = src.stat().st_size
+    for cuts in ([0, 1, size], [0, 37, 38, 200, 555, size], list(range(0, size, 7)) + [size]):
+        parts = [r["text"] for a, b in zip(cuts, cuts[1:]) for _, r in sources.iter_records(src, a, b)]
+        assert parts == [d["text"] for d in docs]
+    assert len(prep.work_units([src], 100)) == -(-size // 100)
+    whole = run_prepare(src, tmp_path / "whole", seq_len=8)
+    split = run_prepare(src, tmp_path / "split", seq_len=8, unit_bytes=100, workers=2)
+    assert split["splits"]["train"]["documents"] == 50
+    assert np.array_equal(stream(tmp_path / "split")[1], stream(tmp_path / "whole")[1])
+    lines = src.read_text().splitlines(keepends=True)
+    src.write_text("".join(lines[:40]) + "{broken\n" + "".join(lines[40:]))
+    with pytest.raises(ValueError, match=r"big\.jsonl:41: malformed JSON"):
+        run_prepare(src, tmp_path / "bad", seq_len=8, unit_bytes=100)
 
 
 def test_malformed_jsonl_and_missing_field_name_the_line(tmp_path, capsys):
@@ -244,10 +266,15 @@ def test_mixture_respects_weights_and_is_addressable(prepared):
     assert block_counts([1, 1e-9], 64).tolist() == [63, 1]
     with pytest.raises(ValueError, match="not a number"):
         Mixture.from_spec(f"{prepared / 'a'}=lots")
-    assert isinstance(open_data(f"{prepared / 'a'}=1,{prepared / 'b'}=1"), Mixture)
-    assert isinstance(open_data(str(prepared / "a")), PreparedDataset)
+    run_prepare(prepared / "b.jsonl", prepared / "gpt2", seq_len=8, tokenizer="gpt2")
+    with pytest.raises(ValueError, match="same tokenizer"):
+        Mixture.from_spec(f"{prepared / 'a'}=1,{prepared / 'gpt2'}=1")
+    assert isinstance(open_dataset(f"{prepared / 'a'}=1,{prepared / 'b'}=1", seq_len=8), Mixture)
+    assert isinstance(open_dataset(str(prepared / "a"), seq_len=8), PreparedDataset)
+    with pytest.raises(ValueError, match="prepared with seq_len 8, but seq_len 16"):
+        open_dataset(str(prepared / "a"), seq_len=16)
     with pytest.raises(OSError, match="not a prepared dataset"):
-        open_data(str(prepared))
+        open_dataset(str(prepared))
 
 
 def test_cli_prepare_then_inspect(tmp_path, capsys):

@@ -34,10 +34,11 @@ def engine():
 
 @pytest.fixture(scope="module")
 def isolated(engine):
-    """Checked from inside: own PID ns (we are pid 2), uid 65534, RLIMIT_NPROC set, network down."""
+    """Checked from inside: own PID ns (pid 2 under a pid 1 we cannot signal; the zygote outside it),
+    uid 65534, RLIMIT_NPROC set, network down."""
     program = f"""
 import os, resource, socket
-assert os.getpid() == 2 and os.getppid() == 1, (os.getpid(), os.getppid())
+assert os.getpid() == 2 and os.getppid() == 0, (os.getpid(), os.getppid())
 assert os.getuid() == 65534 and os.geteuid() == 65534
 assert resource.getrlimit(resource.RLIMIT_NPROC) == ({MAX_PROCS}, {MAX_PROCS})
 assert sorted(os.listdir('/proc')).count('1') == 1 and len([p for p in os.listdir('/proc') if p.isdigit()]) == 2
@@ -218,12 +219,15 @@ def test_kill_process_group(engine, isolated, sentinel, listeners):
 
 
 def test_kill_parent(engine, isolated, sentinel, listeners):
-    result = contain(engine, sentinel, listeners, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", "failed")
-    assert result.error_type == "PermissionError"  # the parent is the sandbox's init, owned by real root
+    # The zygote (the real parent) is outside the PID namespace: getppid() is 0 and it cannot be named.
+    # pid 1 is the namespace's init, owned by real root.
+    program = "import os, signal\nassert os.getppid() == 0\nos.kill(1, signal.SIGKILL)"
+    result = contain(engine, sentinel, listeners, program, "failed")
+    assert result.error_type == "PermissionError"
 
 
 @pytest.mark.parametrize("attack", [
-    "for sig in (signal.SIGKILL, signal.SIGTERM):\n    try:\n        os.kill(os.getppid(), sig)\n"
+    "for sig in (signal.SIGKILL, signal.SIGTERM):\n    try:\n        os.kill(1, sig)\n"
     "    except OSError:\n        pass",
     "for pid in range(1, 5000):\n    if pid != os.getpid():\n        try:\n"
     "            os.kill(pid, signal.SIGKILL)\n        except OSError:\n            pass",

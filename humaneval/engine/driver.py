@@ -90,16 +90,15 @@ def run(program: str, capture: str, nonce: str, result_fd: int) -> None:
     except _BaseException as exc:
         reserve.close()
         if _isinstance(exc, _MemoryError):
-            main.__dict__.clear()
+            main.__dict__.clear()  # drop what the program holds so the report can be built
             report = {"status": "oom"}
-        elif _isinstance(exc, _SystemExit):
-            report = {"status": "exception"}
         else:
             report = {"status": "exception"}
-            try:
-                _print_exception(_type(exc), exc, exc.__traceback__.tb_next, file=stderr)  # skip our frame
-            except _BaseException:
-                pass
+            if not _isinstance(exc, _SystemExit):
+                try:
+                    _print_exception(_type(exc), exc, exc.__traceback__.tb_next, file=stderr)  # skip our frame
+                except _BaseException:
+                    pass
         report["error_type"], report["message"] = _describe(exc)
         del exc
     if _getpid() != driver_pid:  # a forked copy of the program finished: only the original may report

@@ -1,14 +1,16 @@
 """Linux isolation primitives for one sample, via ctypes (Python 3.11 has no os.unshare).
 
-Layout of one sandboxed run (see zygote.py):
-  zygote (root, trusted) --unshare(PID)+fork--> init (pid 1 of a new PID ns, still real root)
-      init: join the zygote's pids cgroup; new mount/net/ipc/uts namespaces; rbind / to a new root,
-            make it read-only recursively, fresh tmpfs on /tmp (the scratch dir), fresh /proc,
-            pivot_root into it; write the job's files; fork the program process, wait, report status.
-  program process: setsid; rlimits; drop to uid/gid 65534; new user ns (identity map 65534, so the
-            RLIMIT_NPROC count is per sample, not shared by every sandbox on the machine); drop all
-            capabilities; no_new_privs.
-When the init exits the kernel kills everything left in the PID namespace, so nothing outlives a sample.
+In the sample process, still real root (see zygote.py for the process layout):
+  build_root: new mount + IPC namespaces starting from the zygote's read-only copy of / (prepare_root:
+      rbind, recursively read-only), a fresh tmpfs on /tmp (the scratch dir, also the cwd), a fresh
+      /proc for the sample's PID namespace, pivot_root.
+  apply_rlimits: address space/data, CPU seconds, file size, open files, no core dumps.
+  drop_to_sandbox_user: uid/gid 65534 in a new user namespace (identity map), RLIMIT_NPROC, no
+      capabilities, no_new_privs, parent-death signal.
+Why uid 65534 in its own user namespace: a non-root kernel uid makes RLIMIT_NPROC bite (root ignores it)
+and leaves root-owned files alone even if a mount were writable; the fresh user namespace makes that
+process count per sample, instead of shared by every sandbox on the machine running as 65534. The pids
+cgroup (cgroup.py) adds an exact per-sample cap where the controller is writable.
 """
 from __future__ import annotations
 
@@ -130,8 +132,8 @@ def write_file(path: str, text: str) -> None:
 
 @dataclass(frozen=True)
 class RootPlan:
-    """What the init process builds; computed once per zygote."""
-    new_root: str  # an empty directory on the host used as mount point (only inside the private ns)
+    """The sandbox filesystem layout, computed once per zygote."""
+    new_root: str = "/tmp/humaneval-root"  # created by prepare_root inside the zygote's mount namespace
     scratch: str = "/tmp"
     # Directories that must stay readable although an ancestor is not world-searchable (this machine's
     # Python lives under /root, mode 700): each is re-exposed on a small tmpfs laid over that ancestor.
@@ -158,11 +160,16 @@ def blocked_paths(paths) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(result)
 
 
-def build_root(plan: RootPlan, limits, files) -> None:
-    """In the init process (real root, pid 1 of the new PID ns): private mount tree, then pivot."""
-    unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+def prepare_root(plan: RootPlan) -> None:
+    """Once per zygote, in its own private mount namespace: the read-only copy of / that every sample's
+    mount namespace starts from (copying it per sample is cheaper than building it per sample)."""
+    unshare(CLONE_NEWNS)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # The mount point lives on a tmpfs private to the zygote: nothing is created on the host, and the
+    # host's /tmp stays invisible to samples (it is covered by their scratch tmpfs anyway).
+    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=64,mode=755")
     root = plan.new_root
+    os.mkdir(root, 0o755)
     mount("/", root, None, MS_BIND | MS_REC)
     for ancestor, members in plan.exposed:
         mount("tmpfs", root + ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=256,mode=755")
@@ -170,9 +177,16 @@ def build_root(plan: RootPlan, limits, files) -> None:
             os.makedirs(root + member, exist_ok=True)
             mount(member, root + member, None, MS_BIND | MS_REC)
     make_tree_readonly(root)
-    scratch = root + plan.scratch
+
+
+def build_root(plan: RootPlan, limits, files) -> None:
+    """In the sample process (real root, inside its PID ns): a private copy of the zygote's read-only
+    tree, fresh scratch tmpfs and /proc, then pivot into it. A fresh IPC namespace too: SysV objects
+    outlive processes and must not carry over to the next sample."""
+    unshare(CLONE_NEWNS | CLONE_NEWIPC)
+    root = plan.new_root
     inodes = max(64, min(1 << 16, limits.max_file_bytes // 4096))
-    mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
+    mount("tmpfs", root + plan.scratch, "tmpfs", MS_NOSUID | MS_NODEV,
           f"size={limits.max_file_bytes},nr_inodes={inodes},mode=700,uid={SANDBOX_UID},gid={SANDBOX_GID}")
     mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     pivot_into(root)
@@ -201,24 +215,27 @@ def _parents_below(scratch: str, parent: str) -> list[str]:
     return result
 
 
-def drop_to_sandbox_user() -> None:
-    """In the program process after build_root: uid 65534 in a fresh user namespace, no capabilities.
-    RLIMIT_NPROC is checked per (user ns, uid) and, one level up, against the limit the namespace was
-    created with: create it with an unlimited NPROC, then apply the real cap (apply_rlimits)."""
+def drop_to_sandbox_user(max_procs: int) -> None:
+    """After build_root: uid 65534 in a fresh user namespace, no capabilities, RLIMIT_NPROC = max_procs.
+    NPROC is checked per (user ns, uid) and, one level up, against the limit the namespace was created
+    with: create it while NPROC is still the zygote's (unlimited for root), then lower it."""
     os.setgroups([])
     os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
     os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
     prctl(PR_SET_DUMPABLE, 1)  # a uid change clears it, and /proc/self/*_map then belongs to root
+    prctl(PR_SET_PDEATHSIG, 9)  # also cleared by the uid change; zygote gone -> sample gone
     unshare(CLONE_NEWUSER)
     write_file("/proc/self/setgroups", "deny")
     write_file("/proc/self/uid_map", f"{SANDBOX_UID} {SANDBOX_UID} 1")
     write_file("/proc/self/gid_map", f"{SANDBOX_GID} {SANDBOX_GID} 1")
     drop_capabilities()
     prctl(PR_SET_NO_NEW_PRIVS, 1)
+    resource.setrlimit(resource.RLIMIT_NPROC, (max_procs, max_procs))
 
 
-def apply_rlimits(limits, base_vm_bytes: int, nproc: bool) -> None:
-    """Memory is counted on top of what the zygote already maps (numpy/pandas reserve a lot)."""
+def apply_rlimits(limits, base_vm_bytes: int, best_effort: bool = False) -> None:
+    """Memory is counted on top of what the zygote already maps (numpy/pandas reserve a lot).
+    best_effort (the fallback, e.g. macOS, which rejects some limits): skip what the OS refuses."""
     memory = base_vm_bytes + limits.memory_bytes
     settings = [
         (resource.RLIMIT_AS, memory),
@@ -228,10 +245,12 @@ def apply_rlimits(limits, base_vm_bytes: int, nproc: bool) -> None:
         (resource.RLIMIT_NOFILE, limits.max_open_files),
         (resource.RLIMIT_CORE, 0),
     ]
-    if nproc:
-        settings.append((resource.RLIMIT_NPROC, limits.max_procs))
     for which, value in settings:
-        resource.setrlimit(which, value if isinstance(value, tuple) else (value, value))
+        try:
+            resource.setrlimit(which, value if isinstance(value, tuple) else (value, value))
+        except (ValueError, OSError):
+            if not best_effort:
+                raise
 
 
 def current_vm_bytes() -> int:

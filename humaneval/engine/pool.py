@@ -19,6 +19,7 @@ from humaneval.engine.limits import Job, Limits, job_to_wire
 from humaneval.engine.verdicts import ExecResult
 
 MODES = ("auto", "namespaces", "rlimits")
+_END = object()
 REPLY_GRACE_S = 10.0  # beyond timeout_s: a zygote silent for longer is presumed stuck
 _warned = False
 
@@ -141,14 +142,14 @@ class Engine:
         self.start()
         todo = iter(jobs)
         idle = collections.deque(self.workers)
-        busy: dict[int, _Worker] = {}
+        busy: dict[int, _Worker] = {}  # stdout fd -> worker with a job in flight
         selector = selectors.DefaultSelector()
         exhausted = False
         try:
             while True:
                 while idle and not exhausted:
-                    job = next(todo, None)
-                    if job is None:
+                    job = next(todo, _END)
+                    if job is _END:
                         exhausted = True
                         break
                     if not isinstance(job, Job):
@@ -160,13 +161,15 @@ class Engine:
                 if not busy:
                     return
                 wait = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
-                events = selector.select(timeout=wait)
-                ready = [busy[key.fd] for key, _ in events] or [w for w in busy.values() if w.deadline <= time.monotonic()]
-                for worker in ready:
-                    del busy[worker.proc.stdout.fileno()]
+                replied = {key.fd for key, _ in selector.select(timeout=wait)}
+                now = time.monotonic()
+                for fd, worker in list(busy.items()):
+                    if fd not in replied and worker.deadline > now:
+                        continue
+                    del busy[fd]
                     selector.unregister(worker.proc.stdout)
                     job = worker.job
-                    result = worker.receive() if events else None
+                    result = worker.receive() if fd in replied else None  # None: EOF or silent past deadline
                     if result is None:
                         result = self._harness_error(job, worker)
                         worker = self._replace(worker)

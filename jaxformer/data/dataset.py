@@ -5,7 +5,7 @@ epoch is a fresh permutation, and resuming at step s needs only s. A step's glob
 [s * B, (s + 1) * B); process p of P takes the contiguous slice p * B/P ... (p + 1) * B/P, the layout
 `jax.make_array_from_process_local_data` expects for a batch axis sharded over processes in order.
 
-    ds = PreparedDataset("data/python", split="train", seed=0)
+    ds = open_dataset("data/python", seq_len=2048, seed=0)   # or a mixture: "data/a=0.7,data/b=0.3"
     b = ds.batch(step, global_batch=64, process_index=jax.process_index(), process_count=jax.process_count())
     b["tokens"], b["targets"]: int32 [64 / P, L];  b["loss_mask"]: float32 [64 / P, L] (1 = counts in the loss)
 """
@@ -141,3 +141,19 @@ class PreparedDataset:
     def num_batches(self, global_batch: int) -> int:
         """Whole batches in one pass over the split (for evaluating with shuffle=False)."""
         return len(self) // global_batch
+
+
+def open_dataset(spec: str, seq_len: int | None = None, seed: int = 0, split: str = "train", shuffle: bool = True):
+    """A prepared directory ("data/python") or a weighted mixture ("data/a=0.7,data/b=0.3", see mixture.py);
+    checks the rows are `seq_len` long when given. Evaluate with split="val", shuffle=False."""
+    if "=" in spec or "," in spec:
+        from jaxformer.data.mixture import Mixture  # mixture builds on this module
+
+        if not shuffle:
+            raise ValueError(f"mixture {spec!r}: a mixture is always shuffled; evaluate one dataset at a time")
+        ds = Mixture.from_spec(spec, split, seed)
+    else:
+        ds = PreparedDataset(spec, split, seed=seed, shuffle=shuffle)
+    if seq_len is not None and ds.seq_len != seq_len:
+        raise ValueError(f"{spec}: prepared with seq_len {ds.seq_len}, but seq_len {seq_len} was asked for")
+    return ds

@@ -7,7 +7,7 @@ i.e. dataset k's own (shuffled, epoch-wrapping) example block * counts[k] + r: c
 
     mix = Mixture.from_spec("data/python=0.7,data/nl=0.3", seed=0)
     mix.batch(step, global_batch, process_index, process_count)   # same contract as PreparedDataset.batch
-    open_data("data/python") or open_data("data/python=0.7,data/nl=0.3")  # either, from one string
+    dataset.open_dataset("data/python=0.7,data/nl=0.3")  # the same, from the one entry point
 """
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ class Mixture:
         if len(lengths) != 1:
             raise ValueError(f"datasets in a mixture must share seq_len, got {sorted(lengths)}: "
                              + ", ".join(str(d.path) for d in datasets))
+        tokenizers = {d.index.get("fingerprint", {}).get("tokenizer_sha256") for d in datasets}
+        if len(tokenizers) != 1:
+            raise ValueError("datasets in a mixture must use the same tokenizer: "
+                             + ", ".join(f"{d.path} ({d.index.get('tokenizer')})" for d in datasets))
         self.datasets, self.seed, self.block = list(datasets), seed, block
         self.seq_len = lengths.pop()
         self.counts = block_counts(weights, block)
@@ -98,11 +102,3 @@ class Mixture:
     def batch(self, step: int, global_batch: int, process_index: int = 0, process_count: int = 1) -> dict:
         return dataset.batch(self, step, global_batch, process_index, process_count)
 
-
-def open_data(spec: str, split: str = "train", seed: int = 0, shuffle: bool = True):
-    """One prepared directory ("data/python") or a mixture spec ("data/a=0.7,data/b=0.3")."""
-    if "=" in spec or "," in spec:
-        if not shuffle:
-            raise ValueError(f"mixture {spec!r}: a mixture is always shuffled; evaluate one dataset at a time")
-        return Mixture.from_spec(spec, split, seed)
-    return dataset.PreparedDataset(spec, split, seed=seed, shuffle=shuffle)

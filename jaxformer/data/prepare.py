@@ -1,7 +1,8 @@
 """`jaxformer data prepare`: sources -> tokenized, packed, memory-mappable shards + index.json.
 
 Pipeline:
-  1. Resolve the sources to a sorted file list and group it into work units (contiguous files, ~8 MB).
+  1. Resolve the sources to a sorted file list and cut it into work units of ~8 MB (contiguous small
+     files, or byte ranges of a big JSONL file).
   2. Tokenize the units in a process pool. Each document becomes its tokens followed by EOS (plus a
      loss mask for the SFT formats) and goes to the validation split when a seeded hash of its text falls
      below --val-fraction (deterministic, independent of file order and worker count; exact duplicates
@@ -67,24 +68,35 @@ def token_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16 if vocab_size <= 1 << 16 else np.uint32)
 
 
-def work_units(files: list[pathlib.Path], unit_bytes: int) -> list[list[str]]:
+def work_units(files: list[pathlib.Path], unit_bytes: int) -> list[list[tuple[str, int, int | None]]]:
+    """Units of (file, start byte, end byte or None) parts, ~unit_bytes each, in file order. Small files
+    are grouped; a JSONL file bigger than unit_bytes is cut into byte ranges (sources.iter_jsonl)."""
     units, current, size = [], [], 0
     for f in files:
-        if current and size + f.stat().st_size > unit_bytes:
+        n = f.stat().st_size
+        if sources.splittable(f) and n > unit_bytes:
+            units += [[(str(f), start, min(start + unit_bytes, n))] for start in range(0, n, unit_bytes)]
+            continue
+        if current and size + n > unit_bytes:
             units.append(current)
             current, size = [], 0
-        current.append(str(f))
-        size += f.stat().st_size
+        current.append((str(f), 0, None))
+        size += n
     return units + [current] if current else units
 
 
 def fingerprint(cfg: PrepareConfig, files: list[pathlib.Path], tok) -> dict:
-    """What the output depends on: settings, the tokenizer's content, each source file's size and mtime."""
+    """What the output depends on: settings, the tokenizer's content, each source file's path, size and
+    mtime (hashed, so the index stays small for millions of files)."""
     settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("sources", "out", "workers")}
     name = cfg.tokenizer if cfg.tokenizer in ("codegen", "gpt2") else str(pathlib.Path(cfg.tokenizer).resolve())
-    digest = hashlib.sha256(tok.backend_tokenizer.to_str().encode()).hexdigest()
-    return {**settings, "tokenizer": name, "tokenizer_sha256": digest, "vocab_size": len(tok),
-            "files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
+    files_digest = hashlib.sha256()
+    for f in files:
+        stat = f.stat()
+        files_digest.update(f"{f}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return {**settings, "tokenizer": name, "vocab_size": len(tok),
+            "tokenizer_sha256": hashlib.sha256(tok.backend_tokenizer.to_str().encode()).hexdigest(),
+            "n_files": len(files), "files_sha256": files_digest.hexdigest()}
 
 
 def in_validation(text: str, seed: int, fraction: float) -> bool:
@@ -94,16 +106,25 @@ def in_validation(text: str, seed: int, fraction: float) -> bool:
     return int.from_bytes(digest.digest(), "little") / 2.0 ** 64 < fraction
 
 
-def tokenize_unit(cfg: PrepareConfig, files: list[str]) -> dict[str, np.ndarray]:
-    """One unit's arrays: per split, "<split>_tokens" (each document + EOS), "<split>_mask" (1 = trained
-    on) and "<split>_documents"; "skipped": undecodable files skipped."""
-    from jaxformer import tokenizer
+# This process's (tokenizers.Tokenizer, eos id). Workers get the parent's tokenizer as its JSON, so they
+# need not import transformers or rebuild it, and provably use the tokenizer the fingerprint hashed.
+_worker_tokenizer = None
 
-    tok = tokenizer.load(cfg.tokenizer)
+
+def _init_worker(tokenizer_json: str, eos_id: int) -> None:
+    global _worker_tokenizer
+    from tokenizers import Tokenizer
+
+    _worker_tokenizer = (Tokenizer.from_str(tokenizer_json), eos_id)
+
+
+def tokenize_unit(cfg: PrepareConfig, parts: list[tuple[str, int, int | None]], backend, eos_id: int) -> dict[str, np.ndarray]:
+    """One unit's arrays: per split, "<split>_tokens" (each document + EOS), "<split>_mask" (1 = trained
+    on) and "<split>_documents"; "skipped": undecodable files skipped. `backend` is a tokenizers.Tokenizer."""
     documents, skipped = [], []  # documents: (split, [(text, trained)])
-    for path in files:
+    for path, start, end in parts:
         try:
-            records = list(sources.iter_records(path))
+            records = list(sources.iter_records(path, start, end))
         except sources.UndecodableFile:
             if not cfg.skip_undecodable:
                 raise
@@ -114,7 +135,7 @@ def tokenize_unit(cfg: PrepareConfig, files: list[str]) -> dict[str, np.ndarray]
             val = in_validation("".join(text for text, _ in segs), cfg.seed, cfg.val_fraction)
             documents.append(("val" if val else "train", segs))
     # one batched call into the Rust tokenizer for the whole unit
-    encoded = iter(tok.backend_tokenizer.encode_batch([t for _, segs in documents for t, _ in segs],
+    encoded = iter(backend.encode_batch([t for _, segs in documents for t, _ in segs],
                                                       add_special_tokens=False))
     tokens = {s: [np.zeros(0, np.int64)] for s in SPLITS}
     masks = {s: [np.zeros(0, np.uint8)] for s in SPLITS}
@@ -123,7 +144,7 @@ def tokenize_unit(cfg: PrepareConfig, files: list[str]) -> dict[str, np.ndarray]
             ids = next(encoded).ids
             tokens[split].append(np.asarray(ids, np.int64))
             masks[split].append(np.full(len(ids), trained, np.uint8))
-        tokens[split].append(np.array([tok.eos_token_id], np.int64))
+        tokens[split].append(np.array([eos_id], np.int64))
         masks[split].append(np.ones(1, np.uint8))  # EOS is trained on: the model learns to stop
     arrays = {"skipped": np.array(skipped, dtype=str)}
     for s in SPLITS:
@@ -133,9 +154,9 @@ def tokenize_unit(cfg: PrepareConfig, files: list[str]) -> dict[str, np.ndarray]
     return arrays
 
 
-def _tokenize_job(job: tuple[PrepareConfig, int, list[str], str, str]) -> int:
-    cfg, unit, files, piece_dir, dtype = job
-    arrays = tokenize_unit(cfg, files)
+def _tokenize_job(job: tuple[PrepareConfig, int, list, str, str]) -> int:
+    cfg, unit, parts, piece_dir, dtype = job
+    arrays = tokenize_unit(cfg, parts, *_worker_tokenizer)
     for s in SPLITS:
         arrays[f"{s}_tokens"] = arrays[f"{s}_tokens"].astype(dtype)
     path = pathlib.Path(piece_dir) / f"{unit:06d}.npz"
@@ -146,18 +167,22 @@ def _tokenize_job(job: tuple[PrepareConfig, int, list[str], str, str]) -> int:
     return unit
 
 
-def run_tokenize(cfg: PrepareConfig, units: list[list[str]], piece_dir: pathlib.Path, dtype: np.dtype) -> None:
+def run_tokenize(cfg: PrepareConfig, units: list[list], piece_dir: pathlib.Path, tok, dtype) -> None:
+    global _worker_tokenizer
     todo = [u for u in range(len(units)) if not (piece_dir / f"{u:06d}.npz").exists()]
     jobs = [(cfg, u, units[u], str(piece_dir), dtype.name) for u in todo]
     bar = tqdm(total=len(units), initial=len(units) - len(todo), desc="tokenize", unit="unit")
     with bar:
         if cfg.workers == 1 or len(jobs) <= 1:
+            _worker_tokenizer = (tok.backend_tokenizer, tok.eos_token_id)
             for job in jobs:
                 _tokenize_job(job)
                 bar.update()
             return
         # spawn, not fork: the parent may hold JAX or tokenizer threads, and forking those can deadlock
-        with multiprocessing.get_context("spawn").Pool(min(cfg.workers, len(jobs))) as pool:
+        context = multiprocessing.get_context("spawn")
+        init_args = (tok.backend_tokenizer.to_str(), tok.eos_token_id)
+        with context.Pool(min(cfg.workers, len(jobs)), _init_worker, init_args) as pool:
             for _ in pool.imap_unordered(_tokenize_job, jobs):  # order is restored by unit number
                 bar.update()
 
@@ -217,7 +242,7 @@ def prepare(cfg: PrepareConfig, overwrite: bool = False) -> dict:
     (work / "fingerprint.json").write_text(json.dumps(fp))
 
     units = work_units(files, cfg.unit_bytes)
-    run_tokenize(cfg, units, piece_dir, dtype)
+    run_tokenize(cfg, units, piece_dir, tok, dtype)
     splits, skipped = run_pack(cfg, len(units), piece_dir, work, dtype)
     if splits["train"]["rows"] == 0:
         raise ValueError(f"sources give {splits['train']['tokens']} training tokens, fewer than one row of "

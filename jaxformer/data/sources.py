@@ -11,6 +11,7 @@ hidden files and directories are skipped. Explicit files and glob matches are ta
 """
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -67,10 +68,45 @@ def read_text(path: pathlib.Path) -> str:
                               "or pass --skip-undecodable") from err
 
 
-def iter_jsonl(path: pathlib.Path) -> Iterator[tuple[str, dict]]:
+@dataclasses.dataclass(frozen=True)
+class LineRef:
+    """Names a JSONL line in errors as "file:line". A worker reading a byte range deep inside a big file
+    knows only the line's byte offset; the line number is counted when (and only when) it is printed."""
+    path: pathlib.Path
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{count_lines(self.path, self.offset) + 1}"
+
+
+def count_lines(path: pathlib.Path, offset: int) -> int:
+    """Newlines in the first `offset` bytes of path."""
+    count, left = 0, offset
     with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            where = f"{path}:{lineno}"
+        while left > 0:
+            block = f.read(min(left, 1 << 20))
+            if not block:
+                break
+            count += block.count(b"\n")
+            left -= len(block)
+    return count
+
+
+def iter_jsonl(path: pathlib.Path, start: int = 0, end: int | None = None) -> Iterator[tuple[LineRef, dict]]:
+    """Records of the lines that start in bytes [start, end) (the whole file by default), so byte ranges
+    cut anywhere split a big file into disjoint parts that workers can read independently."""
+    with open(path, "rb") as f:
+        if start > 0:
+            f.seek(start - 1)
+            if f.read(1) != b"\n":
+                f.readline()  # the line straddling `start` belongs to the previous range
+        offset = f.tell()
+        while end is None or offset < end:
+            raw = f.readline()
+            if not raw:
+                break
+            where = LineRef(path, offset)
+            offset += len(raw)
             if not raw.strip():
                 continue
             try:
@@ -93,13 +129,22 @@ def iter_datasets_file(path: pathlib.Path, builder: str) -> Iterator[tuple[str, 
         yield f"{path} row {row_number}", dict(record)
 
 
-def iter_records(path: str | os.PathLike) -> Iterator[tuple[str, dict]]:
-    """(where, record) pairs of one file, in file order."""
+def splittable(path: pathlib.Path) -> bool:
+    """Whether iter_records can read the file in byte ranges (JSONL only)."""
+    return path.suffix.lower() in JSONL_SUFFIXES
+
+
+def iter_records(path: str | os.PathLike, start: int = 0, end: int | None = None) -> Iterator[tuple[object, dict]]:
+    """(where, record) pairs of one file (or, for JSONL, of the lines starting in bytes [start, end)), in
+    file order. `where` names the record in error messages when formatted with str()."""
     path = pathlib.Path(path)
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
-        yield from iter_jsonl(path)
-    elif suffix in DATASETS_SUFFIXES:
+        yield from iter_jsonl(path, start, end)
+        return
+    if start or end is not None:
+        raise ValueError(f"{path}: only JSONL files can be read in byte ranges")
+    if suffix in DATASETS_SUFFIXES:
         yield from iter_datasets_file(path, DATASETS_SUFFIXES[suffix])
     else:
         yield str(path), {"text": read_text(path)}

@@ -82,8 +82,8 @@ class OptimConfig:
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     kind: str = "synthetic"  # "synthetic" (deterministic toy sequences) or "prepared" (jaxformer.data shards)
-    path: str | None = None  # prepared training shards
-    eval_path: str | None = None  # prepared held-out shards; None: no eval for "prepared"
+    path: str | None = None  # `jaxformer data prepare` output dir, or a mixture "dirA=0.7,dirB=0.3"
+    eval_path: str | None = None  # held-out prepared dir; None: the "val" split of data.path
     seq_len: int = 256
 
     def __post_init__(self):

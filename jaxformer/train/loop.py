@@ -23,12 +23,12 @@ def open_dataset(data: DataConfig, model_vocab: int, seed: int, split: str):
     if data.kind == "synthetic":
         from jaxformer.train.synthetic import SyntheticDataset
         return SyntheticDataset(model_vocab, data.seq_len, seed=seed, split=split)
-    path = data.path if split == "train" else data.eval_path
-    if path is None:
-        return None
-    from jaxformer.data import dataset as data_lib  # the prepared-shard reader (jaxformer/data/dataset.py)
-    ds = data_lib.open_dataset(path, seq_len=data.seq_len, seed=seed)
-    return ds
+    from jaxformer.data.dataset import open_dataset as open_prepared
+
+    if split == "train":
+        return open_prepared(data.path, seq_len=data.seq_len, seed=seed, split="train")
+    # held-out loss: the first eval_batches batches of the val split, unshuffled (same every eval)
+    return open_prepared(data.eval_path or data.path, seq_len=data.seq_len, seed=seed, split="val", shuffle=False)
 
 
 def process_rows(sharding, global_batch: int, seq_len: int) -> tuple[int, int]:
@@ -85,10 +85,17 @@ def _init_from(path: str, setup, abstract_params):
     from jaxformer.train import checkpoint
 
     src = pathlib.Path(path)
-    if (src / "config.json").is_file():  # an HF-format model directory
+    if (src / "config.json").is_file():  # an HF-format model directory (e.g. a released CodeGen)
+        from flax import nnx
         from jaxformer import hf
-        loaded = hf.load_model(src)
-        params = loaded[1] if isinstance(loaded, tuple) else loaded
+
+        hf_cfg, _, params, _ = hf.load_model(src)
+        mine = setup.cfg.model
+        if hf_cfg != mine.replace(dtype=hf_cfg.dtype, param_dtype=hf_cfg.param_dtype, remat=hf_cfg.remat,
+                                  scan_layers=hf_cfg.scan_layers):
+            raise ValueError(f"run.init_from={path}: its config.json does not match the model section")
+        params = nnx.to_pure_dict(params) if isinstance(params, nnx.State) else params
+        params = jax.tree.map(lambda a, s: a.astype(s.dtype), params, abstract_params)
         return jax.device_put(params, setup.state_shardings["params"])
     mngr = checkpoint.manager(checkpoint.checkpoint_dir(src), read_only=True)
     params, meta = checkpoint.restore_latest(mngr, {"params": abstract_params}, with_opt=False,
