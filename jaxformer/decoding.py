@@ -280,3 +280,7 @@ def replicate(tree, mesh: jax.sharding.Mesh | None):
     if mesh is None:
         return tree
     return jax.device_put(tree, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+
+
+# sample step 0 from logits the caller already has (the multi-turn session keeps its rows' last logits)
+resume = jax.jit(start, static_argnums=(7, 8), donate_argnums=(1,))

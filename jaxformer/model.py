@@ -22,17 +22,19 @@ Parameters (state path: shape, logical axes in the `out_sharding` metadata; HF n
     lm_head_kernel: [D, V]      ("embed", "vocab")            [lm_head.weight]
     lm_head_bias:   [V]         ("vocab",)                    [lm_head.bias]
 Kernels are [in, out] (HF/torch Linear weights are [out, in]). qkv_proj keeps HF's packed column order:
-4 blocks (mp_num=4) of [query | value | key], each D/4 wide, so sharding "heads" over 4 devices gives
-each device whole heads. The metadata is not applied eagerly (eager_sharding=False): the trainer maps
+4 blocks (mp_num=4), each [query | value | key] with D/4 columns apiece, so sharding "heads" over 4
+devices gives each device whole heads. The metadata is not applied eagerly (eager_sharding=False): the trainer maps
 logical names to mesh axes, e.g. via nnx.get_partition_spec and its own rules.
 
 Precision: the residual stream, LayerNorm, softmax and logits are float32. Matmul inputs are cast to
 cfg.dtype and accumulate in float32 (bf16 x bf16 -> f32 uses AMX on this CPU, ~3x faster than f32).
-With cfg.dtype float32 this is the reference computation (HF casts q, k to fp32 for the scores).
+With cfg.dtype float32 this is the reference computation (HF casts q, k to fp32 for the scores). With
+bfloat16 the backward matmuls take bf16 inputs too (cotangents rounded; see `matmul`), ~2x faster here.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import jax
@@ -191,19 +193,55 @@ def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, k_cach
 def attention(q_BxTxHxK, k_BxSxHxK, v_BxSxHxK, mask_BxTxS, dtype):
     """Softmax(q k^T / sqrt(head_dim)) v with fp32 scores; heads go before sequence (faster here)."""
     B, T, H, K = q_BxTxHxK.shape
-    q_BxHxTxK = q_BxTxHxK.transpose(0, 2, 1, 3).astype(dtype)
-    k_BxHxSxK = k_BxSxHxK.transpose(0, 2, 1, 3).astype(dtype)
-    v_BxHxSxK = v_BxSxHxK.transpose(0, 2, 1, 3).astype(dtype)
-    scores_BxHxTxS = jnp.matmul(q_BxHxTxK, k_BxHxSxK.swapaxes(-1, -2), preferred_element_type=F32) / math.sqrt(K)
+    q_BxHxTxK = q_BxTxHxK.transpose(0, 2, 1, 3)
+    k_BxHxSxK = k_BxSxHxK.transpose(0, 2, 1, 3)
+    v_BxHxSxK = v_BxSxHxK.transpose(0, 2, 1, 3)
+    scores_BxHxTxS = matmul(q_BxHxTxK, k_BxHxSxK.swapaxes(-1, -2), dtype) / math.sqrt(K)
     scores_BxHxTxS = jnp.where(mask_BxTxS[:, None], scores_BxHxTxS, MASKED_SCORE)
     probs_BxHxTxS = jax.nn.softmax(scores_BxHxTxS, axis=-1)
-    out_BxHxTxK = jnp.matmul(probs_BxHxTxS.astype(dtype), v_BxHxSxK, preferred_element_type=F32)
+    out_BxHxTxK = matmul(probs_BxHxTxS, v_BxHxSxK, dtype)
     return out_BxHxTxK.transpose(0, 2, 1, 3).reshape(B, T, H * K)
 
 
 def dense(x, kernel, dtype):
     """x @ kernel with inputs in the compute dtype and a float32 result."""
-    return jnp.matmul(x.astype(dtype), kernel.astype(dtype), preferred_element_type=F32)
+    return matmul(x, kernel, dtype)
+
+
+def matmul(a, b, dtype):
+    """a [..., M, K] @ b [..., K, N] (b either 2-D or with a's batch dims), inputs cast to dtype, f32 result."""
+    if jnp.dtype(dtype) == F32:
+        return jnp.matmul(a, b, preferred_element_type=F32)
+    return _low_precision_matmul(a, b, dtype)
+
+
+# JAX's default transpose of a bf16 x bf16 -> f32 matmul multiplies the f32 cotangent with upcast operands,
+# i.e. an f32 backward pass. Rounding the cotangent to bf16 keeps both backward matmuls on the
+# bf16 -> f32 (AMX) path: measured ~2.2x faster fwd+bwd for an MLP here, max rel. grad error ~3e-3.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _low_precision_matmul(a, b, dtype):
+    return jnp.matmul(a.astype(dtype), b.astype(dtype), preferred_element_type=F32)
+
+
+def _low_precision_matmul_fwd(a, b, dtype):
+    a_low, b_low = a.astype(dtype), b.astype(dtype)
+    dtype_tags = (jnp.zeros((0,), a.dtype), jnp.zeros((0,), b.dtype))  # residuals must be arrays
+    return jnp.matmul(a_low, b_low, preferred_element_type=F32), (a_low, b_low, dtype_tags)
+
+
+def _low_precision_matmul_bwd(dtype, residuals, g):
+    a_low, b_low, (a_tag, b_tag) = residuals
+    g_low = g.astype(dtype)
+    da = jnp.matmul(g_low, b_low.swapaxes(-1, -2), preferred_element_type=F32)
+    if b_low.ndim == 2:  # a weight: sum its gradient over all of a's leading (batch, time) dims
+        db = jnp.matmul(a_low.reshape(-1, a_low.shape[-1]).T, g_low.reshape(-1, g_low.shape[-1]),
+                        preferred_element_type=F32)
+    else:
+        db = jnp.matmul(a_low.swapaxes(-1, -2), g_low, preferred_element_type=F32)
+    return da.astype(a_tag.dtype), db.astype(b_tag.dtype)
+
+
+_low_precision_matmul.defvjp(_low_precision_matmul_fwd, _low_precision_matmul_bwd)
 
 
 def layer_norm(x, scale, bias, eps):

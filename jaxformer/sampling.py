@@ -91,7 +91,7 @@ def encode_prompts(tokenizer, prompts, cfg, max_new_tokens: int, truncate: str =
     return out
 
 
-class _Row:
+class HostRow:
     """Host-side record of one row: tokens so far, text decoded so far, stop scan state."""
 
     def __init__(self, stops, stop_ids):
@@ -187,16 +187,29 @@ def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed
     st = decoding.prefill_start(graphdef, params, cache, *decoding.shard_rows(
         (jnp.asarray(tokens), jnp.asarray(lengths), keys), mesh), N, sp, jnp.int32(max_new),
         jnp.asarray(stop_ids, jnp.int32))
-    host = [_Row(stops, stop_ids) for _ in ids]
-    slots = np.arange(B)  # device row -> index into host (>= len(ids): batch padding)
+    host = [HostRow(stops, stop_ids) for _ in ids]
+    return drive(graphdef, params, st, host, tokenizer, sp, chunk, mesh, compact=True)[1]
+
+
+def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None, compact: bool = True):
+    """Run decode chunks until every row in `host` is finished; returns (state, host rows).
+
+    Device rows beyond len(host) are batch padding. With compact=True, whenever the running rows fit
+    a smaller batch bucket the state is cut down to them (the returned state's rows are then permuted;
+    the multi-turn session passes compact=False because it keeps every row's cache).
+    """
+    ndev = 1 if mesh is None else mesh.size
+    B = st.token.shape[0]
+    slots = np.arange(B)  # device row -> index into host (>= len(host): batch padding)
     while True:
         st = _check(st, slots, host, tokenizer)
         running = [s for s, r in enumerate(slots) if r < len(host) and host[r].reason is None]
         if not running:
-            return host
+            return st, host
         smaller = pow2_bucket(len(running), 1, ndev)
-        if smaller < B:  # compact: finished rows stop costing compute
-            fill = [s for s in range(B) if s not in set(running)][: smaller - len(running)]
+        if compact and smaller < B:  # finished rows stop costing compute
+            taken = set(running)
+            fill = [s for s in range(B) if s not in taken][: smaller - len(running)]
             keep = np.asarray(running + fill, np.int32)
             st = decoding.take_rows(st, jnp.asarray(keep))
             slots, B = slots[keep], smaller

@@ -188,6 +188,13 @@ def test_last_print_nan_numpy_pandas(engine):
     pd.testing.assert_frame_equal(got["4"], pd.DataFrame({"a": [1, 2], "b": ["x", None]}, index=["r", "s"]))
 
 
+def test_last_print_survives_a_later_exception_and_its_traceback(engine):
+    result = run_one(engine, "print(7980)\nraise RuntimeError('after the answer')", capture="last_print")
+    assert (result.verdict, result.error_type) == ("failed", "RuntimeError")
+    assert values.decode_value(result.observed) == 7980
+    assert "RuntimeError: after the answer" in result.stderr
+
+
 def test_last_print_absent_and_not_captured_by_default(engine):
     assert run_one(engine, "x = 1", capture="last_print").observed is None
     assert run_one(engine, "print(5)").observed is None

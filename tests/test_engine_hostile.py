@@ -12,7 +12,10 @@ import os
 import random
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 
 import pytest
@@ -23,12 +26,17 @@ TIMEOUT = 1.0
 MAX_PROCS = 32
 
 
+def missing_layer(message: str):
+    """Fail under CI (a missing isolation layer is a regression there); skip elsewhere, since hostile
+    programs must not run unconfined."""
+    pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+
+
 @pytest.fixture(scope="module")
 def engine():
     with Engine(workers=2, preload=("numpy",)) as e:
-        if e.sandbox != "namespaces+pids_cgroup":
-            message = f"hostile suite needs every isolation layer; engine runs as {e.sandbox!r}"
-            pytest.fail(message) if os.environ.get("CI") or e.sandbox.startswith("namespaces") else pytest.skip(message)
+        if not e.sandbox.startswith("namespaces"):
+            missing_layer(f"hostile suite needs the namespace sandbox; engine runs as {e.sandbox!r}")
         yield e
 
 
@@ -50,8 +58,6 @@ except OSError as e:
 """
     (result,) = engine.run([Job("isolation-check", program, Limits(timeout_s=5, max_procs=MAX_PROCS))])
     assert result.verdict == "passed", result
-    for worker in engine.workers:
-        assert os.path.exists(cgroup_procs(worker)), "pids cgroup missing"
     return True
 
 
@@ -85,9 +91,19 @@ def listeners():
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
     udp.setblocking(False)
-    yield {"tcp": tcp, "unix": unix, "udp": udp, "abstract": abstract_name}
-    for s in (tcp, unix, udp):
+    # A host daemon's socket file, world-writable: the read-only mount alone would not stop connect().
+    socket_dir = tempfile.mkdtemp(prefix="humaneval-socket-", dir="/var/tmp")
+    os.chmod(socket_dir, 0o755)
+    path = os.path.join(socket_dir, "daemon.sock")
+    unix_file = socket.socket(socket.AF_UNIX)
+    unix_file.bind(path)
+    os.chmod(path, 0o777)
+    unix_file.listen(16)
+    unix_file.setblocking(False)
+    yield {"tcp": tcp, "unix": unix, "unix_file": unix_file, "udp": udp, "abstract": abstract_name, "path": path}
+    for s in (tcp, unix, unix_file, udp):
         s.close()
+    shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 def cgroup_procs(worker) -> str:
@@ -118,7 +134,7 @@ def processes_with(token: str) -> list[int]:
 
 
 def nothing_received(listeners) -> bool:
-    for kind in ("tcp", "unix"):
+    for kind in ("tcp", "unix", "unix_file"):
         try:
             listeners[kind].accept()
             return False
@@ -136,7 +152,8 @@ def contain(engine, sentinel, listeners, program, verdict, error_type=None, **li
     token = str(random.randrange(10 ** 11, 10 ** 12))  # digits: it doubles as a `sleep` argument
     program = (program.replace("@SENTINEL@", sentinel).replace("@TOKEN@", token)
                .replace("@PORT@", str(listeners["tcp"].getsockname()[1]))
-               .replace("@UDP@", str(listeners["udp"].getsockname()[1])).replace("@ABSTRACT@", listeners["abstract"][1:]))
+               .replace("@UDP@", str(listeners["udp"].getsockname()[1])).replace("@ABSTRACT@", listeners["abstract"][1:])
+               .replace("@SOCKET_FILE@", listeners["path"]))
     before = snapshot(sentinel)
     limits = Limits(**{"timeout_s": TIMEOUT, "max_procs": MAX_PROCS, "memory_bytes": 512 << 20, **limits})
     t0 = time.monotonic()
@@ -147,8 +164,9 @@ def contain(engine, sentinel, listeners, program, verdict, error_type=None, **li
         assert result.error_type == error_type, result
     assert result.wall_s <= limits.timeout_s + 1 and elapsed <= limits.timeout_s + 1, (result.wall_s, elapsed)
     assert all(w.proc.poll() is None for w in engine.workers), "a zygote died"
-    for worker in engine.workers:
-        assert open(cgroup_procs(worker)).read() == "", "sample processes survived"
+    for worker in engine.workers:  # the zygote lives in its group; samples are born there
+        if os.path.exists(cgroup_procs(worker)):
+            assert open(cgroup_procs(worker)).read() == f"{worker.proc.pid}\n", "sample processes survived"
     assert processes_with(token) == [], "a daemon started by the sample survived"
     assert snapshot(sentinel) == before, "a file outside the scratch dir changed"
     assert nothing_received(listeners), "the sample reached a socket on the host"
@@ -245,11 +263,12 @@ def test_kill_everything_it_can_name(engine, isolated, sentinel, listeners, atta
     "import socket\nsocket.create_connection(('127.0.0.1', @PORT@), timeout=0.5)",
     "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.sendto(b'hi', ('127.0.0.1', @UDP@))",
     "import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect('\\0@ABSTRACT@')",
+    "import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect('@SOCKET_FILE@')",
     "import socket\nsocket.create_connection(('8.8.8.8', 53), timeout=0.5)",
-], ids=["tcp-loopback", "udp-loopback", "abstract-unix", "internet"])
+], ids=["tcp-loopback", "udp-loopback", "abstract-unix", "unix-socket-file", "internet"])
 def test_network(engine, sentinel, listeners, attack):
     result = contain(engine, sentinel, listeners, attack, "failed")
-    assert result.error_type in ("OSError", "ConnectionRefusedError", "FileNotFoundError"), result
+    assert result.error_type in ("OSError", "PermissionError"), result
 
 
 # --- output floods -----------------------------------------------------------------------------------
@@ -340,3 +359,57 @@ def test_recursion_limit_crash(engine, sentinel, listeners):
 @pytest.mark.parametrize("first", [0, 3])
 def test_closing_every_fd(engine, sentinel, listeners, first):
     contain(engine, sentinel, listeners, f"import os\nos.closerange({first}, 1 << 16)", "failed", "EarlyExit")
+
+
+# --- each process cap on its own (bounded forks: harmless even if a layer were missing) ----------------
+
+BOUNDED_FORKS = """
+import os, time
+n = 0
+for _ in range(200):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    n += 1
+print(n)
+"""
+
+
+def test_pids_cgroup_holds_the_sample(engine, isolated, sentinel, listeners):
+    if engine.sandbox != "namespaces+pids_cgroup":
+        missing_layer(f"pids cgroup not available; engine runs as {engine.sandbox!r}")
+    program = BOUNDED_FORKS + "\ntime.sleep(0.3)"
+    seen = {}
+
+    def watch():
+        time.sleep(0.25)
+        for w in engine.workers:
+            group = os.path.dirname(cgroup_procs(w))
+            seen[w.proc.pid] = (open(f"{group}/pids.max").read().strip(), int(open(f"{group}/pids.current").read()))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    result = contain(engine, sentinel, listeners, program, "passed", max_procs=12)
+    watcher.join()
+    assert result.stdout == "11\n"  # the sample + 11 children = max_procs
+    # The group of the zygote that ran it counted the whole tree, and capped it at max_procs + zygote + init.
+    assert (str(12 + 2), 12 + 2) in seen.values(), seen
+
+
+def test_rlimit_nproc_alone_caps_the_sample(engine):  # engine: only where namespaces work
+    """Without the pids cgroup (as where it is not writable), RLIMIT_NPROC in the per-sample user
+    namespace still caps the tree, and only this sample's processes count against it."""
+    script = (
+        "from humaneval.engine import zygote, cgroup\nfrom humaneval.engine.limits import Job, Limits\n"
+        "zygote.preload(())\nz = zygote.Zygote('namespaces')\n"
+        "cgroup.leave_and_remove(z.cgroup, z.cgroup_home)\nz.cgroup = None\nassert z.sandbox == 'namespaces'\n"
+        f"r = z.run(Job('k', {BOUNDED_FORKS!r}, Limits(timeout_s=5, max_procs=10)))\n"
+        "print(r.verdict, r.stdout.strip())\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd="/", timeout=60,
+                         env=dict(os.environ, PYTHONPATH=root))
+    assert out.stdout.strip() == "passed 9", out.stderr

@@ -59,37 +59,52 @@ def test_same_seed_same_params_and_logits_shape(tiny_model):
     _, other = build(cfg, seed=1)
     assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(again)))
     assert not np.array_equal(params["wte"][...], other["wte"][...])
-    logits, cache = run(graphdef, params, [[1, 2, 3]])
-    assert logits.shape == (1, 3, cfg.vocab_size) and logits.dtype == jnp.float32 and cache is None
-    tokens = jnp.asarray([[1, 2, 3]], jnp.int32)
-    from_pure_dict, _ = jitted_apply()(graphdef, nnx.to_pure_dict(params), tokens, tokens - 1, tokens > 0)
+    tokens = random_tokens(0)
+    logits, cache = run(graphdef, params, tokens)
+    assert logits.shape == (*SHAPE, cfg.vocab_size) and logits.dtype == jnp.float32 and cache is None
+    tokens = jnp.asarray(tokens, jnp.int32)
+    positions = jnp.broadcast_to(jnp.arange(SHAPE[1], dtype=jnp.int32), SHAPE)
+    from_pure_dict, _ = jitted_apply()(graphdef, nnx.to_pure_dict(params), tokens, positions, tokens >= 0)
     np.testing.assert_allclose(from_pure_dict, logits, atol=1e-5)
+
+
+# Tests share one [B, T] shape (and so one compiled forward): XLA compiles dominate their run time.
+SHAPE = (2, 12)
+
+
+def random_tokens(seed):
+    return np.random.default_rng(seed).integers(1, 256, SHAPE)
 
 
 def test_left_padding_matches_unpadded_rows(tiny_model):
     _, graphdef, params = tiny_model
-    rng = np.random.default_rng(0)
-    short, long = rng.integers(1, 256, 5), rng.integers(1, 256, 9)
-    tokens = np.stack([np.concatenate([np.zeros(4, int), short]), long])
-    positions = np.stack([np.concatenate([np.zeros(4, int), np.arange(5)]), np.arange(9)])
-    mask = tokens * 0 == 0
-    mask[0, :4] = False
-    batched, _ = run(graphdef, params, tokens, positions, mask)
-    alone_short, _ = run(graphdef, params, short[None])
-    alone_long, _ = run(graphdef, params, long[None])
-    np.testing.assert_allclose(batched[0, 4:], alone_short[0], atol=2e-5)
-    np.testing.assert_allclose(batched[1], alone_long[0], atol=2e-5)
-    assert np.isfinite(batched).all()  # padded queries see no valid key but must not produce NaN
+    tokens = random_tokens(1)
+    short = tokens[0, :5]
+    # row 0: `short` left-padded by 7; row 1: `short` unpadded, followed by tokens that causality hides from it
+    padded = np.stack([np.concatenate([np.zeros(7, int), short]), tokens[1]])
+    padded[1, :5] = short
+    positions = np.stack([np.concatenate([np.zeros(7, int), np.arange(5)]), np.arange(12)])
+    mask = np.ones(SHAPE, bool)
+    mask[0, :7] = False
+    logits, _ = run(graphdef, params, padded, positions, mask)
+    np.testing.assert_allclose(logits[0, 7:], logits[1, :5], atol=2e-5)
+    assert np.isfinite(logits).all()  # padded queries see no valid key but must not produce NaN
+    unmasked, _ = run(graphdef, params, padded, positions)
+    assert np.abs(unmasked[0, 7:] - logits[1, :5]).max() > 1e-3  # the mask is what makes them equal
 
 
 def test_masked_hole_is_invisible(tiny_model):
     # a row that appended different-length text: the masked slot must not influence later tokens
     _, graphdef, params = tiny_model
-    holed, _ = run(graphdef, params, [[5, 6, 99, 7, 8]], [[0, 1, 2, 2, 3]], [[True, True, False, True, True]])
-    plain, _ = run(graphdef, params, [[5, 6, 7, 8]])
-    np.testing.assert_allclose(holed[0, [0, 1, 3, 4]], plain[0], atol=2e-5)
-    changed, _ = run(graphdef, params, [[5, 6, 99, 7, 8]], [[0, 1, 2, 3, 4]])
-    assert np.abs(changed[0, 4] - plain[0, 3]).max() > 1e-3  # the hole token does matter when unmasked
+    tokens = random_tokens(2)
+    tokens[0, :2], tokens[0, 3:] = tokens[1, :2], tokens[1, 2:11]  # row 0 = row 1 with a hole at slot 2
+    positions = np.stack([np.concatenate([[0, 1, 2], np.arange(2, 11)]), np.arange(12)])
+    mask = np.ones(SHAPE, bool)
+    mask[0, 2] = False
+    logits, _ = run(graphdef, params, tokens, positions, mask)
+    np.testing.assert_allclose(logits[0, [0, 1, *range(3, 12)]], logits[1, :11], atol=2e-5)
+    unmasked, _ = run(graphdef, params, tokens, positions)
+    assert np.abs(unmasked[0, 3:] - logits[1, 2:11]).max() > 1e-3  # the hole token does matter when unmasked
 
 
 def decode_incrementally(cfg, graphdef, params, tokens, positions, mask, prefill):
@@ -109,10 +124,9 @@ def decode_incrementally(cfg, graphdef, params, tokens, positions, mask, prefill
 
 def test_cached_decoding_equals_full_forward(tiny_model):
     cfg, graphdef, params = tiny_model
-    rng = np.random.default_rng(1)
-    tokens = rng.integers(1, 256, (2, 12))
+    tokens = random_tokens(3)
     positions = np.stack([np.concatenate([np.zeros(3, int), np.arange(9)]), np.arange(12)])
-    mask = np.ones((2, 12), bool)
+    mask = np.ones(SHAPE, bool)
     mask[0, :3] = False
     full, _ = run(graphdef, params, tokens, positions, mask)
     incremental = decode_incrementally(cfg, graphdef, params, tokens, positions, mask, prefill=5)
@@ -124,12 +138,12 @@ def test_scan_layers_equals_unrolled(tiny_model):
     cfg, graphdef, params = tiny_model
     scan_graphdef, scan_params = build(cfg.replace(scan_layers=True))
     assert jax.tree.structure(scan_params) == jax.tree.structure(params)  # same checkpoint layout
-    tokens = np.random.default_rng(2).integers(0, 256, (2, 8))
+    tokens = random_tokens(4)
     unrolled, _ = run(graphdef, params, tokens)
     # the scanned pass with a cache (two chunks) covers both scan paths: layers and per-layer cache slices
-    cache = model.init_cache(cfg, 2, 8)
-    first, cache = run(scan_graphdef, params, tokens[:, :4], cache=cache)
-    second, cache = run(scan_graphdef, params, tokens[:, 4:], np.broadcast_to(np.arange(4, 8), (2, 4)), cache=cache)
+    cache = model.init_cache(cfg, 2, 12)
+    first, cache = run(scan_graphdef, params, tokens[:, :6], cache=cache)
+    second, cache = run(scan_graphdef, params, tokens[:, 6:], np.broadcast_to(np.arange(6, 12), (2, 6)), cache=cache)
     np.testing.assert_allclose(jnp.concatenate([first, second], 1), unrolled, atol=2e-5)
 
 
@@ -145,7 +159,7 @@ def loss_and_grads(graphdef, params, tokens):
 
 def test_remat_gives_same_loss_and_grads(tiny_model):
     cfg, graphdef, params = tiny_model
-    tokens = jnp.asarray(np.random.default_rng(3).integers(0, 256, (2, 9)), jnp.int32)
+    tokens = jnp.asarray(random_tokens(6), jnp.int32)
     loss, grads = loss_and_grads(graphdef, params, tokens)
     assert float(jnp.abs(grads["h"]["qkv_proj"][...]).max()) > 0
     for changes in ({"remat": True}, {"remat": True, "scan_layers": True}):
@@ -158,7 +172,7 @@ def test_remat_gives_same_loss_and_grads(tiny_model):
 
 def test_bfloat16_compute_and_params_close_to_float32(tiny_model):
     cfg, graphdef, params = tiny_model
-    tokens = np.random.default_rng(4).integers(0, 256, (2, 10))
+    tokens = random_tokens(5)
     reference, _ = run(graphdef, params, tokens)
     scale = float(jnp.abs(reference).max())
     bf16_graphdef, bf16_params = build(cfg.replace(dtype="bfloat16", param_dtype="bfloat16"))
@@ -172,5 +186,26 @@ def test_bfloat16_compute_and_params_close_to_float32(tiny_model):
     assert cache.k.dtype == jnp.bfloat16
     params16 = jax.tree.map(lambda x: x.astype(jnp.bfloat16), params)
     logits16, cache = run(bf16_graphdef, params16, tokens, cache=cache)
+    assert int(cache.index) == SHAPE[1]
     assert logits16.dtype == jnp.float32 and cache.k.dtype == jnp.bfloat16
     assert float(jnp.abs(logits16 - reference).max()) < 0.05 * scale
+
+
+@pytest.mark.parametrize("b_shape", [(16, 24), (3, 16, 24)])  # a weight, and batched (attention) operands
+def test_bfloat16_matmul_gradients_are_close_to_float32(b_shape):
+    a = jax.random.normal(jax.random.key(0), (3, 5, 16))
+    b = jax.random.normal(jax.random.key(1), b_shape)
+    weights = jax.random.normal(jax.random.key(2), (3, 5, 24))
+
+    def loss(a, b, dtype):
+        return jnp.sum(jnp.tanh(model.matmul(a, b, dtype)) * weights)
+
+    grad_fn = jax.jit(jax.grad(loss, argnums=(0, 1)), static_argnums=2)
+    exact = grad_fn(a, b, "float32")
+    low = grad_fn(a, b, "bfloat16")
+    for g_exact, g_low, x in zip(exact, low, (a, b)):
+        assert g_low.shape == x.shape and g_low.dtype == jnp.float32
+        error = float(jnp.abs(g_low - g_exact).max() / jnp.abs(g_exact).max())
+        assert 0 < error < 2e-2, error  # bf16 rounding, not a wrong formula (that would be O(1))
+    low_params = grad_fn(a, b.astype(jnp.bfloat16), "bfloat16")
+    assert low_params[1].dtype == jnp.bfloat16  # gradients come back in each input's own dtype

@@ -29,7 +29,7 @@ if json.encoder.c_make_encoder is not None:
                                              False, False, False)
     _encode_json = lambda obj, _enc=_c_encoder, _join="".join: _join(_enc(obj, 0))
 _encode_value = values.encode_value
-_print_exception = traceback.print_exception
+_format_exception = traceback.format_exception  # not print_exception: that goes through (capturing) print()
 MAX_MESSAGE_CHARS = 2000
 PROGRAM_NAME = "<program>"
 
@@ -96,7 +96,7 @@ def run(program: str, capture: str, nonce: str, result_fd: int) -> None:
             report = {"status": "exception"}
             if not _isinstance(exc, _SystemExit):
                 try:
-                    _print_exception(_type(exc), exc, exc.__traceback__.tb_next, file=stderr)  # skip our frame
+                    stderr.write("".join(_format_exception(_type(exc), exc, exc.__traceback__.tb_next)))  # skip our frame
                 except _BaseException:
                     pass
         report["error_type"], report["message"] = _describe(exc)

@@ -6,7 +6,7 @@ In the sample process, still real root (see zygote.py for the process layout):
       /proc for the sample's PID namespace, pivot_root.
   apply_rlimits: address space/data, CPU seconds, file size, open files, no core dumps.
   drop_to_sandbox_user: uid/gid 65534 in a new user namespace (identity map), RLIMIT_NPROC, no
-      capabilities, no_new_privs, parent-death signal.
+      capabilities, no_new_privs, parent-death signal, a seccomp filter against AF_UNIX sockets.
 Why uid 65534 in its own user namespace: a non-root kernel uid makes RLIMIT_NPROC bite (root ignores it)
 and leaves root-owned files alone even if a mount were writable; the fresh user namespace makes that
 process count per sample, instead of shared by every sandbox on the machine running as 65534. The pids
@@ -28,10 +28,12 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID = 0x1, 0x2
 AT_RECURSIVE = 0x8000
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
-_SYSCALLS = {  # only the ones glibc may not wrap
-    "x86_64": {"pivot_root": 155, "capset": 126, "mount_setattr": 442},
-    "aarch64": {"pivot_root": 41, "capset": 91, "mount_setattr": 442},
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 38
+_SYSCALLS = {  # only the ones glibc may not wrap, plus what the seccomp filter names
+    "x86_64": {"pivot_root": 155, "capset": 126, "mount_setattr": 442, "socket": 41, "io_uring_setup": 425,
+               "audit_arch": 0xC000003E},
+    "aarch64": {"pivot_root": 41, "capset": 91, "mount_setattr": 442, "socket": 198, "io_uring_setup": 425,
+                "audit_arch": 0xC00000B7},
 }
 SANDBOX_UID = SANDBOX_GID = 65534  # "nobody": a non-root kernel uid, so RLIMIT_NPROC applies
 
@@ -231,6 +233,38 @@ def drop_to_sandbox_user(max_procs: int) -> None:
     drop_capabilities()
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     resource.setrlimit(resource.RLIMIT_NPROC, (max_procs, max_procs))
+    block_unix_sockets()
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def block_unix_sockets() -> None:
+    """seccomp: socket(AF_UNIX, ...) fails with EACCES. The network namespace cuts IP and abstract unix
+    sockets, but a read-only mount does not stop connect() to a host daemon's socket file (dbus, docker).
+    socketpair() stays allowed. io_uring (which can open sockets past seccomp) and foreign syscall ABIs
+    (i386, x32) are refused outright."""
+    numbers = _SYSCALLS.get(platform.machine())
+    if numbers is None:
+        raise SandboxError(38, f"seccomp filter: unknown architecture {platform.machine()}")
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+    allow, errno = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | errno
+    program = [
+        (ld, 0, 0, 4), (jeq, 1, 0, numbers["audit_arch"]), (ret, 0, 0, errno | 38),  # other ABI: ENOSYS
+        (ld, 0, 0, 0), (jge, 0, 1, 0x40000000), (ret, 0, 0, errno | 38),  # x32 syscall numbers: ENOSYS
+        (jeq, 0, 1, numbers["io_uring_setup"]), (ret, 0, 0, errno | 38),
+        (jeq, 0, 3, numbers["socket"]), (ld, 0, 0, 16), (jeq, 0, 1, 1), (ret, 0, 0, errno | 13),  # AF_UNIX
+        (ret, 0, 0, allow),
+    ]
+    filters = (_SockFilter * len(program))(*[_SockFilter(*insn) for insn in program])
+    fprog = _SockFprog(len(program), filters)
+    _check(_libc.prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(2), ctypes.byref(fprog), ctypes.c_ulong(0),
+                       ctypes.c_ulong(0)), "prctl(PR_SET_SECCOMP)")
 
 
 def apply_rlimits(limits, base_vm_bytes: int, best_effort: bool = False) -> None:

@@ -3,6 +3,7 @@
 Jobs go to idle zygotes as JSON lines; results come back in completion order. A zygote that dies (or
 stops answering well past its job's timeout) is replaced and its in-flight job is reported as
 harness_error -- not retried, so a job that kills its zygote is visible rather than silently rerun.
+One run() at a time per Engine (it is not thread-safe); abandoning a run replaces the busy zygotes.
 """
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ class Engine:
         self.preload = tuple(preload)
         self.limits = limits or Limits()
         self.requested = sandbox
-        self.mode = "rlimits" if sandbox == "rlimits" or not sys.platform.startswith("linux") else "namespaces"
+        self.mode = "rlimits" if sandbox == "rlimits" else "namespaces"
         self.sandbox = None  # filled from the zygotes' handshake, e.g. "namespaces+pids_cgroup"
         self.workers: list[_Worker] = []
 
@@ -99,6 +100,10 @@ class Engine:
     def start(self) -> None:
         if self.workers:
             return
+        if self.mode == "namespaces" and not sys.platform.startswith("linux"):
+            if self.requested == "namespaces":
+                raise ZygoteError(f"sandbox='namespaces' needs Linux, this is {sys.platform}")
+            self._fall_back(f"{sys.platform} is not Linux")
         try:
             self.workers = self._spawn(self.n_workers)
         except ZygoteError as error:

@@ -10,7 +10,7 @@ Per job, namespaces mode:
           takes every process of the sample with it -> fork the sample = pid 2 -> setns back.
           `cat` reads a pipe only the zygote writes to: if the zygote dies, cat sees EOF and the whole
           namespace goes with it (the sample itself also has a parent-death signal).
-  sample: join the pids cgroup, build the read-only root (isolation.build_root), drop to uid 65534 in
+  sample: (born in the zygote's pids cgroup) build the read-only root (isolation.build_root), drop to uid 65534 in
           its own user namespace (isolation.drop_to_sandbox_user), run the driver.
 The zygote itself sits in a private network (no interface up) and UTS namespace, inherited by every
 sample; those hold no state a sample could leave for the next one (sockets die with their processes).
@@ -60,7 +60,10 @@ class Zygote:
             exposed = isolation.blocked_paths([sys.prefix, sys.base_prefix, sys.exec_prefix, package_root] + sys.path)
             self.plan = isolation.RootPlan(exposed=exposed)
             isolation.prepare_root(self.plan)
-            self.cgroup = cgroup.create()  # None where the pids controller is not writable
+            self.cgroup_home = cgroup.current_group() if os.path.exists(cgroup.PIDS_ROOT) else None
+            self.cgroup = cgroup.create_and_enter()  # None where the pids controller is not writable
+            self.cgroup_max = None
+            self.zygote_tasks = cgroup.tasks(self.cgroup) if self.cgroup else 0  # our threads, if any
 
     @property
     def sandbox(self) -> str:
@@ -70,40 +73,20 @@ class Zygote:
 
     def close(self):
         if self.cgroup:
-            cgroup.remove(self.cgroup)
+            cgroup.leave_and_remove(self.cgroup, self.cgroup_home)
 
     def run(self, job: Job) -> ExecResult:
         limits = job.limits
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        res_r, res_w = os.pipe()
-        pipes = (out_w, err_w, res_w)
+        (out_r, out_w), (err_r, err_w), (res_r, res_w) = os.pipe(), os.pipe(), os.pipe()
         nonce = os.urandom(16).hex()
-        base_vm = isolation.current_vm_bytes()
-        scratch = init_pid = None
-        t0 = time.monotonic()
-        if self.mode == "namespaces":
-            if self.cgroup:
-                cgroup.set_max(self.cgroup, limits.max_procs)
-            isolation.unshare(isolation.CLONE_NEWPID)  # our next children go to a fresh PID namespace
-            try:
-                init_pid = os.posix_spawn(
-                    self.init, ["cat"], {}, setsid=True, setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
-                    file_actions=[(os.POSIX_SPAWN_DUP2, self.lifeline[0], 0),
-                                  (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
-                pid = os.fork()
-                if pid == 0:
-                    self._sample_main(job, nonce, base_vm, pipes)
-            finally:
-                isolation.setns(self.pid_ns_fd, isolation.CLONE_NEWPID)  # back, for the next job
-        else:
-            scratch = tempfile.mkdtemp(prefix="humaneval-engine-scratch-")
-            pid = os.fork()
-            if pid == 0:
-                self._sample_main(job, nonce, base_vm, pipes, scratch=scratch)
-        for fd in pipes:
-            os.close(fd)
+        scratch = None if self.mode == "namespaces" else tempfile.mkdtemp(prefix="humaneval-engine-scratch-")
         try:
+            t0 = time.monotonic()
+            try:
+                pid, init_pid = self._start(job, nonce, (out_w, err_w, res_w), scratch)
+            finally:
+                for fd in (out_w, err_w, res_w):
+                    os.close(fd)
             outcome = supervise(pid, init_pid, t0, limits.timeout_s, out_r, err_r, res_r, limits.max_output_bytes)
         finally:
             for fd in (out_r, err_r, res_r):
@@ -111,6 +94,36 @@ class Zygote:
             if scratch:
                 shutil.rmtree(scratch, ignore_errors=True)
         return build_result(job, outcome, nonce, self.sandbox)
+
+    def _start(self, job: Job, nonce: str, pipes, scratch) -> tuple[int, int | None]:
+        """Fork the sample; in namespaces mode first spawn the init of its fresh PID namespace."""
+        base_vm = isolation.current_vm_bytes()
+        if self.mode != "namespaces":
+            pid = os.fork()
+            if pid == 0:
+                self._sample_main(job, nonce, base_vm, pipes, scratch=scratch)
+            return pid, None
+        max_procs = job.limits.max_procs
+        if self.cgroup and self.cgroup_max != max_procs:
+            cgroup.set_max(self.cgroup, max_procs, self.zygote_tasks)
+            self.cgroup_max = max_procs
+        isolation.unshare(isolation.CLONE_NEWPID)  # our next children go to a fresh PID namespace
+        try:
+            init_pid = os.posix_spawn(
+                self.init, ["cat"], {}, setsid=True, setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
+                file_actions=[(os.POSIX_SPAWN_DUP2, self.lifeline[0], 0),
+                              (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+            try:
+                pid = os.fork()
+            except OSError:
+                os.kill(init_pid, signal.SIGKILL)
+                os.waitpid(init_pid, 0)
+                raise
+            if pid == 0:
+                self._sample_main(job, nonce, base_vm, pipes)
+        finally:
+            isolation.setns(self.pid_ns_fd, isolation.CLONE_NEWPID)  # back, for the next job
+        return pid, init_pid
 
     def _sample_main(self, job: Job, nonce: str, base_vm: int, pipes, scratch: str | None = None) -> None:
         """The forked child that becomes the sample. Never returns."""
@@ -123,8 +136,6 @@ class Zygote:
                 os.dup2(fd, target)
             _close_fds_except((0, 1, 2, RESULT_FD))  # above all the zygote's protocol pipes
             if self.mode == "namespaces":
-                if self.cgroup:
-                    cgroup.join(self.cgroup)
                 isolation.build_root(self.plan, limits, job.files)
                 scratch = self.plan.scratch
                 isolation.apply_rlimits(limits, base_vm)
@@ -196,7 +207,12 @@ def main(argv) -> int:
         with os.fdopen(cmd_fd, "r", encoding="utf-8") as commands:
             for line in commands:
                 job = job_from_wire(json.loads(line))
-                _reply(reply_fd, zygote.run(job).to_dict())
+                try:
+                    result = zygote.run(job)
+                except OSError as error:  # e.g. fork() failing: the machine, not the sample
+                    result = ExecResult(job.key, "harness_error", "ZygoteError", f"{type(error).__name__}: {error}",
+                                        sandbox=zygote.sandbox)
+                _reply(reply_fd, result.to_dict())
     finally:
         zygote.close()
     return 0

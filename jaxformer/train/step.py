@@ -26,8 +26,10 @@ def loss_sums(graphdef, params, batch):
     logits_BxTxV, _ = model.apply(graphdef, params, tokens_BxT, positions_BxT, jnp.ones((B, T), bool))
     V = logits_BxTxV.shape[-1]
     targets_BxT = jnp.clip(batch["targets"], 0, V - 1)  # padding ids never index out of range
-    logp_BxTxV = jax.nn.log_softmax(logits_BxTxV.astype(F32), axis=-1)
-    nll_BxT = -jnp.take_along_axis(logp_BxTxV, targets_BxT[..., None], axis=-1)[..., 0]
+    logits_BxTxV = logits_BxTxV.astype(F32)
+    # logsumexp - target logit: no [B, T, V] log-prob array is materialized (V = 51200 dominates tiny models)
+    nll_BxT = (jax.nn.logsumexp(logits_BxTxV, axis=-1)
+               - jnp.take_along_axis(logits_BxTxV, targets_BxT[..., None], axis=-1)[..., 0])
     mask_BxT = batch["loss_mask"].astype(bool)
     # where, not multiply: a masked position contributes exactly zero loss and zero gradient
     return jnp.where(mask_BxT, nll_BxT, 0.0).sum(), mask_BxT.sum().astype(F32)

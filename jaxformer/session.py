@@ -1,0 +1,224 @@
+"""Multi-turn sampling session (MTPB): B rows, each a growing program, sharing one KV cache.
+
+    s = Session(cfg, graphdef, params, tokenizer, batch=20, seed=0)
+    lps = s.append(["# Import libraries.\n\nimport numpy as np\n\n# step 1\n", ...])  # log-probs per row
+    outs = s.generate(128, SamplingParams(0.2, 0.95), truncate=mtpb_truncate)        # continues each row
+
+append() teacher-forces each row's new text (rows may differ in length: the shorter ones leave masked
+holes in the cache) and returns the log-probs of the appended tokens (per-turn prompt perplexity).
+generate() samples a completion per row; the row's cache is then rolled back to end exactly at the
+kept (truncated) text: slots after the last whole token inside the kept text are masked out and the
+remaining characters are appended as text. When the cache fills up, valid slots are packed to the
+front (keys are stored after rotary, so moving slots does not change attention).
+
+Tokenization vs the reference: the reference (mtpb_sample.py) re-encodes the whole history string each
+turn, so BPE may merge across a turn boundary (e.g. a completion ending in ")" followed by "\n\n#" can
+tokenize as ")\n\n" + "#"), while the incremental session encodes each appended piece on its own and
+keeps sampled tokens as sampled. Same text, possibly different token sequence, hence slightly different
+log-probs and samples. reencode=True reproduces the reference exactly: every turn re-encodes the full
+history and recomputes its cache from scratch (O(history) per turn instead of O(new text)).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxformer import decoding, model, sampling
+
+MAX_APPEND = 256  # tokens per teacher-forcing call (bounds the [B, T, vocab] logits)
+
+
+@functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2,))
+def _append(graphdef, params, cache, tokens_BxT, positions_BxT, mask_BxT, last_logits_BxV):
+    """Teacher-force a left-padded block; log-prob of each real token, and the rows' new last logits."""
+    decoding.TRACES["session_append"] += 1
+    logits, cache = model.apply(graphdef, params, tokens_BxT, positions_BxT, mask_BxT, cache)
+    first = mask_BxT & ~jnp.pad(mask_BxT[:, :-1], ((0, 0), (1, 0)))  # first real token of the block
+    prev = jnp.concatenate([last_logits_BxV[:, None], logits[:, :-1]], axis=1)
+    prev = jnp.where(first[..., None], last_logits_BxV[:, None], prev)
+    lp = jnp.take_along_axis(jax.nn.log_softmax(prev, axis=-1), tokens_BxT[..., None], axis=-1)[..., 0]
+    has = jnp.any(mask_BxT, axis=1)
+    return jnp.where(mask_BxT, lp, 0.0), jnp.where(has[:, None], logits[:, -1], last_logits_BxV), cache
+
+
+@functools.partial(jax.jit, donate_argnums=(0,))
+def pack(cache: model.KVCache) -> model.KVCache:
+    """Move every row's valid slots to the front, in order; index = the longest row."""
+    decoding.TRACES["session_pack"] += 1
+    S = cache.kv_mask.shape[1]
+    slot = jnp.arange(S)
+    order = jnp.argsort(jnp.where(cache.kv_mask, slot, S + slot), axis=1)  # [B, S]
+    take = lambda a: jnp.take_along_axis(a, order[None, :, :, None, None], axis=2)
+    mask = jnp.take_along_axis(cache.kv_mask, order, axis=1)
+    return model.KVCache(k=take(cache.k), v=take(cache.v), kv_mask=mask,
+                         index=jnp.max(jnp.sum(cache.kv_mask, axis=1)).astype(jnp.int32))
+
+
+class Session:
+    def __init__(self, cfg, graphdef, params, tokenizer, batch: int, *, seed: int = 0,
+                 row_ids: Sequence[int] | None = None, max_len: int | None = None, reencode: bool = False,
+                 chunk_steps: int = 16):
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
+        self.cfg, self.graphdef, self.params, self.tokenizer = cfg, graphdef, params, tokenizer
+        self.batch, self.reencode, self.chunk_steps = batch, reencode, chunk_steps
+        self.max_len = cfg.n_positions if max_len is None else max_len
+        row_ids = list(range(batch)) if row_ids is None else list(row_ids)
+        if len(row_ids) != batch:
+            raise ValueError(f"row_ids has {len(row_ids)} entries for batch={batch}")
+        self.keys = decoding.row_keys(seed, row_ids)
+        self.history = [""] * batch  # the text each row's cache represents
+        self.token_ids: list[list[int]] = [[] for _ in range(batch)]  # tokens in the cache, in order
+        self.turn = 0
+        self._reset_cache()
+
+    def _reset_cache(self):
+        self.cache = model.init_cache(self.cfg, self.batch, self.max_len)
+        self.last_logits = jnp.zeros((self.batch, self.cfg.vocab_size), jnp.float32)
+        self.token_ids = [[] for _ in range(self.batch)]
+        self.stale = False  # reencode mode: history changed since the cache was built
+
+    # -- teacher forcing ------------------------------------------------------------------------
+    def append(self, texts: Sequence[str]) -> list[list[float]]:
+        """Append one text per row; returns each row's log-probs of its new tokens (the very first token
+        of a row has no prediction and is not included)."""
+        if len(texts) != self.batch:
+            raise ValueError(f"append got {len(texts)} texts for {self.batch} rows")
+        if self.reencode:
+            old = [self.tokenizer.encode(h) if h else [] for h in self.history]
+            self.history = [h + t for h, t in zip(self.history, texts)]
+            lps = self._rebuild()  # lps[r][i] scores token i + 1
+            # the new tokens: those after the prefix both encodings share
+            return [lps[r][max(_common_prefix(old[r], self.token_ids[r]) - 1, 0):] for r in range(self.batch)]
+        self.history = [h + t for h, t in zip(self.history, texts)]
+        return self.append_ids([self.tokenizer.encode(t) if t else [] for t in texts])
+
+    def _rebuild(self) -> list[list[float]]:
+        self._reset_cache()
+        return self.append_ids([self.tokenizer.encode(h) if h else [] for h in self.history])
+
+    def append_ids(self, rows: Sequence[Sequence[int]]) -> list[list[float]]:
+        """Teacher-force token ids (one list per row, may be empty); returns their log-probs."""
+        rows = [list(map(int, r)) for r in rows]
+        for r, ids in enumerate(rows):
+            if len(self.token_ids[r]) + len(ids) > self.cfg.n_positions:
+                raise ValueError(f"row {r}: {len(self.token_ids[r]) + len(ids)} tokens exceed the "
+                                 f"{self.cfg.n_positions}-token context")
+        out = [[] for _ in rows]
+        for lo in range(0, max(len(r) for r in rows), MAX_APPEND):
+            piece = [r[lo:lo + MAX_APPEND] for r in rows]
+            lps = self._append_block(piece)
+            for r, ids in enumerate(piece):
+                first_ever = not self.token_ids[r] and ids
+                out[r] += lps[r][1:] if first_ever else lps[r]
+                self.token_ids[r] += ids
+        return out
+
+    def _append_block(self, rows: list[list[int]]) -> list[list[float]]:
+        T = sampling.pow2_bucket(max(len(r) for r in rows), 16)
+        self._ensure_room(T)
+        pos0 = np.asarray([len(t) for t in self.token_ids], np.int32)
+        tokens = np.full((self.batch, T), self.cfg.eos_token_id, np.int32)
+        mask = np.zeros((self.batch, T), bool)
+        positions = np.zeros((self.batch, T), np.int32)
+        for r, ids in enumerate(rows):
+            tokens[r, T - len(ids):] = ids
+            mask[r, T - len(ids):] = True
+            positions[r, T - len(ids):] = pos0[r] + np.arange(len(ids))
+        lp, self.last_logits, self.cache = _append(self.graphdef, self.params, self.cache, jnp.asarray(tokens),
+                                                   jnp.asarray(positions), jnp.asarray(mask), self.last_logits)
+        lp = np.asarray(lp)
+        return [lp[r, T - len(ids):].tolist() for r, ids in enumerate(rows)]
+
+    def _ensure_room(self, n: int):
+        if int(self.cache.index) + n <= self.max_len:
+            return
+        self.cache = pack(self.cache)
+        if int(self.cache.index) + n > self.max_len:
+            raise ValueError(f"session cache full: {int(self.cache.index)} slots used, {n} more needed, "
+                             f"max_len={self.max_len}")
+
+    # -- generation -----------------------------------------------------------------------------
+    def generate(self, max_new_tokens: int, sampling_params=sampling.SamplingParams(), *,
+                 stops: Sequence[str] = (), truncate: Callable[[str], str] | None = None,
+                 stop_token_ids: Sequence[int] | None = None) -> list[sampling.Completion]:
+        """Continue every row; each row's history (and cache) then ends at its kept completion text:
+        cut at the first stop string, then by `truncate` (e.g. truncation.mtpb_truncate)."""
+        if self.reencode and self.stale:
+            self._rebuild()
+        if any(not t for t in self.token_ids):
+            raise ValueError("every row needs some context before generate(); append() text first")
+        longest = max(len(t) for t in self.token_ids)
+        if longest + max_new_tokens > self.cfg.n_positions:
+            raise ValueError(f"max_new_tokens={max_new_tokens} after {longest} tokens overflows the "
+                             f"{self.cfg.n_positions}-token context")
+        N = sampling.pow2_bucket(max_new_tokens, sampling.MIN_NEW_BUCKET)
+        self._ensure_room(N)
+        index0 = int(self.cache.index)
+        stop_ids = tuple(sorted({self.cfg.eos_token_id} if stop_token_ids is None else set(stop_token_ids)))
+        keys = jax.vmap(lambda k: jax.random.fold_in(k, self.turn))(self.keys)
+        self.turn += 1
+        pos = jnp.asarray([len(t) for t in self.token_ids], jnp.int32)
+        st = decoding.resume(self.last_logits, self.cache, pos, jnp.ones(self.batch, bool), keys,
+                             jnp.int32(max_new_tokens), jnp.asarray(stop_ids, jnp.int32), N, sampling_params)
+        host = [sampling.HostRow(stops, stop_ids) for _ in range(self.batch)]
+        st, host = sampling.drive(self.graphdef, self.params, st, host, self.tokenizer, sampling_params,
+                                  self.chunk_steps, compact=False)
+        self.cache = st.cache
+        outs = [row.completion(self.tokenizer) for row in host]
+        if truncate is not None:
+            outs = [_retruncate(self.tokenizer, c, truncate(c.text)) for c in outs]
+        self.history = [h + c.text for h, c in zip(self.history, outs)]
+        if self.reencode:
+            self.stale = True
+        else:
+            self._roll_back(index0, host, outs)
+        return outs
+
+    def _roll_back(self, index0: int, host, outs):
+        """Make each row's cache end exactly at its kept text (see module docstring)."""
+        cut = np.full(self.batch, self.max_len, np.int32)
+        redo = []
+        for r, (row, c) in enumerate(zip(host, outs)):
+            toks = row.toks[:len(row.toks) - (1 if row.toks and row.toks[-1] in row.stop_ids else 0)]
+            n = _whole_tokens_within(self.tokenizer, toks, c.text)
+            rest = c.text[len(self.tokenizer.decode(toks[:n], skip_special_tokens=False)):] if n else c.text
+            keep = max(n - 1, 0)  # token n-1 is re-appended so the row's last logits follow it
+            cut[r] = index0 + keep  # generated token t sits in slot index0 + t
+            self.token_ids[r] += toks[:keep]
+            redo.append(toks[keep:n] + (self.tokenizer.encode(rest) if rest else []))
+        slot = jnp.arange(self.max_len)[None, :]
+        self.cache = dataclasses.replace(self.cache, kv_mask=self.cache.kv_mask & (slot < jnp.asarray(cut)[:, None]))
+        if any(redo):  # rows with nothing to redo keep their pre-generate last logits
+            self.append_ids(redo)
+
+
+def _whole_tokens_within(tokenizer, toks, text: str) -> int:
+    """Most leading tokens whose decoded text is a prefix of `text` (binary search)."""
+    lo, hi = 0, len(toks)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text.startswith(tokenizer.decode(toks[:mid], skip_special_tokens=False)):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _retruncate(tokenizer, c: sampling.Completion, kept: str) -> sampling.Completion:
+    if not c.text.startswith(kept):
+        raise ValueError(f"truncate() must return a prefix of the completion, got {kept[:40]!r}...")
+    n = sampling.covering_prefix(tokenizer, list(c.token_ids), len(kept))
+    return dataclasses.replace(c, text=kept, token_ids=c.token_ids[:n], logprobs=c.logprobs[:n])
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
