@@ -67,7 +67,7 @@ def test_checkpoint_of_another_model_is_an_error_not_a_fallback(uninterrupted):
 def test_staged_training_starts_from_previous_params_with_fresh_optimizer(tmp_path, uninterrupted):
     # stage 2 with new data (another seed, longer rows); lr 0 at step 0 (warmup) keeps params unchanged
     cfg = _cfg(tmp_path, "run.steps=1", "mesh.data=1", f"run.init_from={uninterrupted}", "run.seed=7",
-               "data.seq_len=64", "optim.warmup_steps=10")
+               "data.seq_len=64", "optim.warmup_steps=10", "run.export_hf=true")
     summary = loop.train(cfg, devices=jax.devices()[:1])
     assert summary["resumed_from"] == 0 and summary["lr"] == 0.0
     setup = state_lib.build(cfg, devices=jax.devices()[:1])
@@ -78,3 +78,9 @@ def test_staged_training_starts_from_previous_params_with_fresh_optimizer(tmp_pa
     assert meta["step"] == 1 and meta["config"]["data"]["seq_len"] == 64
     jax.tree.map(np.testing.assert_array_equal, jax.device_get(new["params"]), jax.device_get(old["params"]))
     assert int(jax.device_get(new["opt"][1][0].count)) == 1  # the optimizer restarted
+    from flax import nnx
+    from jaxformer import hf
+
+    hf_cfg, _, exported, _ = hf.load_model(tmp_path / "hf")  # export_hf wrote a loadable HF directory
+    assert hf_cfg == cfg.model
+    jax.tree.map(np.testing.assert_array_equal, nnx.to_pure_dict(exported), jax.device_get(new["params"]))

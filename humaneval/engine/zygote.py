@@ -38,6 +38,7 @@ PRELOAD_STDLIB = tuple((
     "encodings.idna encodings.latin_1 encodings.ascii encodings.utf_16 encodings.utf_32 encodings.cp1252"
 ).split())
 RESULT_FD = 1023  # where the driver finds its private pipe (high, away from fds a program opens)
+SCRATCH_PREFIX = "humaneval-engine-scratch-"  # fallback mode only: per-sample dirs under the temp dir
 
 
 class Zygote:
@@ -48,6 +49,8 @@ class Zygote:
             # Lets tests and users exercise the fallback path as if in a locked-down container.
             raise isolation.SandboxError(1, "namespaces disabled by HUMANEVAL_ENGINE_DISABLE_NAMESPACES")
         self.mode = mode  # "namespaces" or "rlimits"
+        if mode != "namespaces":
+            _remove_stale_scratch()
         self.pid_ns_fd = self.plan = self.cgroup = self.init = None
         if mode == "namespaces":
             self.init = shutil.which("cat", path="/usr/bin:/bin")
@@ -79,7 +82,7 @@ class Zygote:
         limits = job.limits
         (out_r, out_w), (err_r, err_w), (res_r, res_w) = os.pipe(), os.pipe(), os.pipe()
         nonce = os.urandom(16).hex()
-        scratch = None if self.mode == "namespaces" else tempfile.mkdtemp(prefix="humaneval-engine-scratch-")
+        scratch = None if self.mode == "namespaces" else tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         try:
             t0 = time.monotonic()
             try:
@@ -155,6 +158,25 @@ class Zygote:
             _report_setup_error(RESULT_FD, nonce, error)
         driver.run(job.program, job.capture, nonce, RESULT_FD)
         os._exit(0)
+
+
+def _remove_stale_scratch() -> None:
+    """Fallback scratch dirs of zygotes killed mid-sample (named after the zygote's pid)."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        owner = name[len(SCRATCH_PREFIX):].split("-")[0]
+        if name.startswith(SCRATCH_PREFIX) and owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def _report_setup_error(fd: int, nonce: str, error: BaseException) -> None:

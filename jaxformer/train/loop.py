@@ -190,7 +190,11 @@ def train(cfg: TrainConfig, devices=None) -> dict:
         bar.update(1)
     bar.close()
     mngr.wait_until_finished()
-    if run.export_hf and lead:
+    if run.export_hf:
+        from jax.experimental import multihost_utils
         from jaxformer import hf
-        hf.save_hf(cfg.model, jax.device_get(state["params"]), out / "hf")
+
+        params = multihost_utils.process_allgather(state["params"])  # every process joins the gather
+        if lead:
+            hf.save_hf(cfg.model, params, out / "hf")
     return {"step": run.steps, "resumed_from": start, **last}
