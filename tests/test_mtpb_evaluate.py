@@ -144,8 +144,6 @@ def test_cli_hostile_programs_are_contained(tmp_path, problems, problems_file, c
     assert "pass rate" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="engine driver prints the traceback through the capturing print(), "
-                                       "so the observed value becomes the traceback text")
 def test_printed_then_raised_passes_faithful_only(tmp_path, problems, problems_file):
     # reference eval_problem ignored do_exec's failure flag: a program that printed the answer and then
     # raised still passed. faithful keeps that; strict requires the program to finish.
