@@ -98,11 +98,13 @@ def reference_greedy(lm, ids, n):
     cfg, graphdef, params, _ = lm
     ids = list(ids)
     out, lps = [], []
+    T = 64  # right-padded to one length: one compile; causal attention ignores the padding after ids
     for _ in range(n):
-        T = len(ids)
-        logits, _ = _apply()(graphdef, params, jnp.asarray([ids]), jnp.arange(T)[None], jnp.ones((1, T), bool))
-        lp = jax.nn.log_softmax(logits[0, -1])
-        t = int(jnp.argmax(logits[0, -1]))
+        L = len(ids)
+        padded = jnp.asarray([ids + [0] * (T - L)])
+        logits, _ = _apply()(graphdef, params, padded, jnp.arange(T)[None], (jnp.arange(T) < L)[None])
+        lp = jax.nn.log_softmax(logits[0, L - 1])
+        t = int(jnp.argmax(logits[0, L - 1]))
         out.append(t)
         lps.append(float(lp[t]))
         ids.append(t)

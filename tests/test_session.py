@@ -26,10 +26,12 @@ def _apply():
 
 
 def full_forward(lm, ids):
-    """Logits of an unpadded, cache-free forward over ids: [T, V]."""
-    T = len(ids)
-    logits, _ = _apply()(lm[1], lm[2], jnp.asarray([ids]), jnp.arange(T)[None], jnp.ones((1, T), bool))
-    return np.asarray(logits[0])
+    """Logits of a cache-free forward over ids: [len(ids), V]. Right-padded to one length (one compile);
+    causal attention ignores the padding after ids."""
+    L, T = len(ids), 128
+    padded = jnp.asarray([list(ids) + [0] * (T - L)])
+    logits, _ = _apply()(lm[1], lm[2], padded, jnp.arange(T)[None], (jnp.arange(T) < L)[None])
+    return np.asarray(logits[0, :L])
 
 
 def assert_cache_ends_at_history(lm, s):

@@ -82,3 +82,21 @@ def test_schedule_is_linear_warmup_then_cosine_to_floor():
     sched = optimizer.schedule(config_lib.OptimConfig(lr=1.0, warmup_steps=10, end_lr_ratio=0.1), total_steps=110)
     assert float(sched(0)) == 0.0 and abs(float(sched(5)) - 0.5) < 1e-6 and abs(float(sched(10)) - 1.0) < 1e-6
     assert abs(float(sched(60)) - 0.55) < 1e-6 and abs(float(sched(110)) - 0.1) < 1e-6
+
+
+def test_prepared_data_trains_and_evaluates_on_the_val_split(tmp_path):
+    from jaxformer.data.prepare import PrepareConfig, prepare
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(12):
+        (src / f"m{i}.py").write_text(f"def f{i}(x):\n    return x * {i} + {i * i}\n" * 20)
+    prepare(PrepareConfig(sources=(str(src),), out=str(tmp_path / "data"), seq_len=32, val_fraction=0.3))
+    base = [f"run.out_dir={tmp_path / 'run'}", "data.kind=prepared", f"data.path={tmp_path / 'data'}",
+            "data.seq_len=32", "run.steps=2", "run.eval_every=2", "run.eval_batches=1", "run.progress=false",
+            "mesh.data=1", "run.peak_flops=1e9"]
+    with pytest.raises(ValueError, match="model.vocab_size 256"):  # codegen tokens do not fit: caught before compiling
+        loop.train(config_lib.load(ROOT / "configs" / "tiny-cpu.yaml", base), devices=jax.devices()[:1])
+    cfg = config_lib.load(None, base)  # the default "tiny" preset has the full 51200 vocabulary
+    summary = loop.train(cfg, devices=jax.devices()[:1])
+    assert summary["step"] == 2 and summary["eval_tokens"] == 8 * 32 and 8 < summary["eval_loss"] < 12

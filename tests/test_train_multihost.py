@@ -35,12 +35,20 @@ def test_two_processes_match_one_process(tmp_path):
     port = _free_port()
     workers = [subprocess.Popen(train + COMMON + [
         f"run.out_dir={tmp_path / 'multi'}", f"distributed.coordinator_address=127.0.0.1:{port}",
-        "distributed.num_processes=2", f"distributed.process_id={i}", "distributed.local_device_count=4"],
+        "distributed.num_processes=2", f"distributed.process_id={i}", "distributed.local_device_count=4",
+        "run.export_hf=true"],
         cwd=ROOT, env=multi_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    summaries = []
     for proc in [single, *workers]:
         out, err = proc.communicate(timeout=400)
         assert proc.returncode == 0, err[-3000:]
+        summaries.append(json.loads(out.strip().splitlines()[-1]))
+    assert [s["step"] for s in summaries] == [3, 3, 3]
     single_losses, multi_losses = _losses(tmp_path / "single"), _losses(tmp_path / "multi")
     assert len(multi_losses) == 3 and multi_losses[0] != multi_losses[2]
     np.testing.assert_allclose(multi_losses, single_losses, rtol=1e-5)
     assert (tmp_path / "multi" / "checkpoints" / "3").is_dir()  # both processes wrote their shards
+    from jaxformer import hf
+
+    cfg, _, params, _ = hf.load_model(tmp_path / "multi" / "hf")  # gathered across processes, then exported
+    assert cfg.n_layer == 2 and params["h"]["qkv_proj"][...].shape == (2, 64, 192)

@@ -25,10 +25,17 @@ def open_dataset(data: DataConfig, model_vocab: int, seed: int, split: str):
         return SyntheticDataset(model_vocab, data.seq_len, seed=seed, split=split)
     from jaxformer.data.dataset import open_dataset as open_prepared
 
-    if split == "train":
-        return open_prepared(data.path, seq_len=data.seq_len, seed=seed, split="train")
-    # held-out loss: the first eval_batches batches of the val split, unshuffled (same every eval)
-    return open_prepared(data.eval_path or data.path, seq_len=data.seq_len, seed=seed, split="val", shuffle=False)
+    try:
+        if split == "train":
+            ds = open_prepared(data.path, seq_len=data.seq_len, seed=seed, split="train")
+        else:  # held-out loss: the first eval_batches batches of the val split, unshuffled (same every eval)
+            ds = open_prepared(data.eval_path or data.path, seq_len=data.seq_len, seed=seed, split="val", shuffle=False)
+    except ValueError as err:
+        raise ValueError(f"data.{'path' if split == 'train' else 'eval_path'}: {err}") from None
+    for index in [getattr(ds, "index", None)] + [getattr(d, "index", None) for d in getattr(ds, "datasets", [])]:
+        if index and index.get("vocab_size", 0) > model_vocab:
+            raise ValueError(f"data.path: tokenized with vocab_size {index['vocab_size']} > model.vocab_size {model_vocab}")
+    return ds
 
 
 def process_rows(sharding, global_batch: int, seq_len: int) -> tuple[int, int]:
@@ -194,7 +201,7 @@ def train(cfg: TrainConfig, devices=None) -> dict:
         from jax.experimental import multihost_utils
         from jaxformer import hf
 
-        params = multihost_utils.process_allgather(state["params"])  # every process joins the gather
+        params = multihost_utils.process_allgather(state["params"], tiled=True)  # all processes join
         if lead:
             hf.save_hf(cfg.model, params, out / "hf")
     return {"step": run.steps, "resumed_from": start, **last}
