@@ -63,10 +63,10 @@ def ours(model_dir, batch, prompt_len, new, reps, dtype, top_p, temperature):
             "tokens_per_s": batch * new / med}
 
 
-def peer(model_dir, batch, prompt_len, new, reps, top_p, temperature, dtype="float32"):
+def peer(model_dir, batch, prompt_len, new, reps, top_p, temperature, threads, dtype="float32"):
     cmd = [sys.executable, str(ROOT / "benchmarks" / "hf_generate_peer.py"), "--model", str(model_dir),
            "--batch", str(batch), "--prompt-len", str(prompt_len), "--new", str(new), "--reps", str(reps),
-           "--top-p", str(top_p), "--temperature", str(temperature), "--dtype", dtype]
+           "--top-p", str(top_p), "--temperature", str(temperature), "--dtype", dtype, "--threads", str(threads)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -79,6 +79,9 @@ def main() -> None:
     ap.add_argument("--new", type=int, default=128)
     ap.add_argument("--top-p", type=float, default=0.95)
     ap.add_argument("--temperature", type=float, default=0.8)
+    ap.add_argument("--peer-threads", type=int, default=1,
+                    help="torch threads for the peer; 1 is its fastest on this shared 2-core box (2 threads "
+                         "made HF generate ~20x slower under load: OpenMP spin-waits)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +95,7 @@ def main() -> None:
             common = (made[name], batch, args.prompt_len, args.new, args.reps)
             f32 = ours(*common, "float32", args.top_p, args.temperature)
             bf16 = ours(*common, "bfloat16", args.top_p, args.temperature)
-            hf = peer(*common, args.top_p, args.temperature)
+            hf = peer(*common, args.top_p, args.temperature, args.peer_threads)
             row = {"case": case, "ours_f32_tok_s": round(f32["tokens_per_s"], 1),
                    "ours_bf16_tok_s": round(bf16["tokens_per_s"], 1), "hf_f32_tok_s": round(hf["tokens_per_s"], 1),
                    "ratio_f32": round(f32["tokens_per_s"] / hf["tokens_per_s"], 2),

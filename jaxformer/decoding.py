@@ -159,7 +159,7 @@ class DecodeState:
     keys: jax.Array  # [B, 2] uint32 per-row base keys
     step: jax.Array  # int32: generation step of the next token (all rows advance together)
     max_new: jax.Array  # int32
-    stop_ids: jax.Array  # [NS] int32 token ids that end a row (EOS); -1 = unused
+    stop_ids: jax.Array  # [NS] int32 token ids that end a row (EOS); may be empty
 
 
 def start(logits_BxV, cache, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out: int,

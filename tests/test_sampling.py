@@ -192,3 +192,24 @@ def test_bad_inputs_raise_clear_errors(lm):
     with pytest.warns(UserWarning, match="dropped its first"):
         [c] = gen(lm, ["x " * 300], max_new_tokens=4, truncate="left")
     assert c.num_generated == 4
+
+
+def test_sample_and_score_clis(tmp_path, capsys):
+    from jaxformer.cli import main
+
+    args = ["sample", "--model", "random:tiny", "--prompt", "def f():", "--max-new-tokens", "5"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    cfg, graphdef, params, tok = sampling.load("random:tiny")
+    [want] = sampling.generate(cfg, graphdef, params, tok, ["def f():"], max_new_tokens=5)
+    assert text == want.text  # only the completion, nothing else on stdout
+    src = tmp_path / "prog.py"
+    src.write_text("def f(x):\n    return x\n")
+    assert main(["score", "--model", "random:tiny", "--text-file", str(src)]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert out["num_tokens"] == len(tok.encode(src.read_text())) == out["num_scored"] + 1
+    assert out["perplexity"] == pytest.approx(np.exp(-np.mean(out["logprobs"])))
+    assert main(["sample", "--model", "random:tiny", "--prompt", "", "--max-new-tokens", "5"]) == 2
+    assert "prompt 0 is empty" in capsys.readouterr().err

@@ -24,6 +24,7 @@ def manager(directory: str | pathlib.Path, keep: int = 3, async_save: bool = Tru
             read_only: bool = False) -> ocp.CheckpointManager:
     """The caller decides when to save (loop.py: every run.checkpoint_every steps and at the end)."""
     options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=not read_only,
+                                           cleanup_tmp_directories=not read_only,  # leftovers of killed saves
                                            enable_async_checkpointing=async_save, read_only=read_only)
     return ocp.CheckpointManager(pathlib.Path(directory).absolute(), options=options, item_names=ITEMS)
 
@@ -74,6 +75,9 @@ def restore_latest(mngr: ocp.CheckpointManager, abstract_state: dict, with_opt: 
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.move(str(pathlib.Path(mngr.directory) / str(step)), target)
             if quarantine is not None:
+                if jax.process_count() > 1:  # everyone waits for process 0's move before re-listing
+                    from jax.experimental import multihost_utils
+                    multihost_utils.sync_global_devices(f"quarantine-{step}")
                 mngr.reload()
             continue
         meta = restored["meta"]

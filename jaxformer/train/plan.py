@@ -32,6 +32,7 @@ class Plan:
     opt_bytes: int  # per device (Adam mu + nu, f32)
     act_bytes: int  # per device, no remat
     act_bytes_remat: int  # per device, per-layer remat
+    gather_bytes: int  # fsdp: one layer's weights all-gathered in the compute dtype (transient)
     flops_per_token: float
     flops_per_step: float
     step_time_s: float | None  # at peak_flops x mfu per device
@@ -39,7 +40,8 @@ class Plan:
     mfu: float | None
 
     def total_bytes(self, remat: bool) -> int:
-        return self.param_bytes + self.grad_bytes + self.opt_bytes + (self.act_bytes_remat if remat else self.act_bytes)
+        return (self.param_bytes + self.grad_bytes + self.opt_bytes + self.gather_bytes
+                + (self.act_bytes_remat if remat else self.act_bytes))
 
 
 def flops_per_token(cfg: ModelConfig, seq_len: int) -> float:
@@ -95,13 +97,15 @@ def make_plan(cfg: ModelConfig, mesh: dict[str, int], global_batch: int, seq_len
     tokens = micro * seq_len
     act = cfg.n_layer * layer * tokens + logits * tokens
     act_remat = cfg.n_layer * 4 * cfg.n_embd * tokens + layer * tokens + logits * tokens
+    layer_params = (param_count(cfg) - 2 * cfg.vocab_size * cfg.n_embd - cfg.vocab_size - 2 * cfg.n_embd) / cfg.n_layer
+    gather = layer_params / mesh["tensor"] * (2 if cfg.dtype == "bfloat16" else 4) if mesh["fsdp"] > 1 else 0
     fpt = flops_per_token(cfg, seq_len)
     flops = fpt * global_batch * seq_len
     devices = math.prod(mesh.values())
     step_time = flops / (devices * peak_flops * mfu) if peak_flops and mfu else None
     return Plan(model_params=param_count(cfg), devices=devices, mesh=dict(mesh), tokens_per_step=global_batch * seq_len,
                 micro_batch_per_device=micro, param_bytes=elems * pbytes, grad_bytes=elems * 4, opt_bytes=elems * 8,
-                act_bytes=int(act), act_bytes_remat=int(act_remat), flops_per_token=fpt, flops_per_step=flops,
+                act_bytes=int(act), act_bytes_remat=int(act_remat), gather_bytes=int(gather), flops_per_token=fpt, flops_per_step=flops,
                 step_time_s=step_time, peak_flops=peak_flops, mfu=mfu)
 
 
@@ -114,6 +118,7 @@ def format_plan(p: Plan, name: str = "", hbm_bytes: float | None = None) -> str:
              f"  params (f32)            {g(p.param_bytes)}",
              f"  grads (f32)             {g(p.grad_bytes)}",
              f"  optimizer (Adam mu+nu)  {g(p.opt_bytes)}",
+             f"  fsdp layer gather       {g(p.gather_bytes)}",
              f"  activations, no remat   {g(p.act_bytes)}   -> total {g(p.total_bytes(False))}",
              f"  activations, remat      {g(p.act_bytes_remat)}   -> total {g(p.total_bytes(True))}"]
     if hbm_bytes:
