@@ -236,7 +236,7 @@ def prefill_start(graphdef, params, cache, tokens_BxP, lengths_B, keys_Bx2, n_ou
     return start(logits[:, 0], cache, lengths_B, active, keys_Bx2, max_new, stop_ids, n_out, sp)
 
 
-@functools.partial(jax.jit, donate_argnums=(0,))
+@jax.jit  # no donation: the result is smaller, so the old buffers could not be reused
 def take_rows(st: DecodeState, rows):
     """Keep only `rows` (compaction: finished rows stop costing compute). k, v have batch on axis 1."""
     TRACES["take_rows"] += 1

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 from typing import Sequence
 

@@ -269,6 +269,18 @@ def test_dead_zygote_is_replaced_and_its_job_reported_as_harness_error(engine):
     assert run_one(engine, "pass").verdict == "passed"
 
 
+def test_jobs_queued_behind_a_lost_job_run_elsewhere(engine):
+    # Each zygote holds a second job queued behind its running one; that job never started, so it is
+    # dispatched again (only the running job is reported as ZygoteLost).
+    victim = engine.workers[0]
+    threading.Timer(0.5, os.kill, (victim.proc.pid, signal.SIGKILL)).start()
+    jobs = [Job("doomed", "import time; time.sleep(5)"), Job("other", "import time; time.sleep(1)")]
+    results = {r.key: r for r in engine.run(jobs + [Job(f"q{i}", "pass") for i in range(4)])}
+    assert results["doomed"].error_type == "ZygoteLost"
+    assert {k: r.verdict for k, r in results.items() if k != "doomed"} == dict.fromkeys(["other", "q0", "q1", "q2", "q3"], "passed")
+    assert victim not in engine.workers
+
+
 def processes_with(token: str) -> list[int]:
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):

@@ -1,6 +1,5 @@
 """Sampler: exact top-p/top-k math, greedy equals a cache-free reference, stops, seeds, sharding, errors."""
 import functools
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -213,3 +212,16 @@ def test_sample_and_score_clis(tmp_path, capsys):
     assert out["perplexity"] == pytest.approx(np.exp(-np.mean(out["logprobs"])))
     assert main(["sample", "--model", "random:tiny", "--prompt", "", "--max-new-tokens", "5"]) == 2
     assert "prompt 0 is empty" in capsys.readouterr().err
+
+
+def test_finished_rows_are_compacted_away_without_changing_results(lm):
+    prompts = ["def f(x):", "x = 1", "import os", "class A:"]
+    free = gen(lm, prompts, max_new_tokens=16)
+    stops = {free[0].token_ids[2], free[1].token_ids[2]}  # rows 0 and 1 end by step 3: 4 rows -> 2
+    before = decoding.TRACES["take_rows"]
+    outs = gen(lm, prompts, max_new_tokens=16, stop_token_ids=sorted(stops), chunk_steps=4)
+    assert decoding.TRACES["take_rows"] > before  # the batch shrank once rows finished
+    for f, c in zip(free, outs):
+        cut = next((i for i, t in enumerate(f.token_ids) if t in stops), len(f.token_ids))
+        assert c.token_ids == f.token_ids[:cut]
+        assert c.stop_reason == ("eos" if cut < 16 else "length")

@@ -55,16 +55,18 @@ def _describe(exc) -> tuple[str, str]:
     return name, message
 
 
-def _seed_rngs() -> None:
-    # Unseeded randomness would otherwise follow the zygote's state: fix it so verdicts repeat.
+def seed_rngs() -> None:
+    # Unseeded randomness would otherwise follow the zygote's state: fix it so verdicts repeat. The zygote
+    # seeds once and never draws, so a bare fork (zygote.fork_sample) hands every child this state as is.
     random.seed(0)
     np_random = sys.modules.get("numpy.random")  # preloaded with numpy; never imported here
     if np_random is not None:
         np_random.seed(0)
 
 
-def run(program: str, capture: str, nonce: str, result_fd: int) -> None:
-    """Run program as __main__, report on result_fd, then _exit (no atexit handlers, no thread joins)."""
+def run(program: str, capture: str, nonce: str, result_fd: int, seeded: bool = False) -> None:
+    """Run program as __main__, report on result_fd, then _exit (no atexit handlers, no thread joins).
+    seeded: the RNGs already hold seed_rngs()'s state (os.fork's at-fork hook would have reseeded random)."""
     stdout, stderr = sys.stdout, sys.stderr
     driver_pid = _getpid()
     main = types.ModuleType("__main__")
@@ -72,7 +74,8 @@ def run(program: str, capture: str, nonce: str, result_fd: int) -> None:
     sys.modules["__main__"] = main
     sys.argv = ["program.py"]
     linecache.cache[PROGRAM_NAME] = (_len(program), None, program.splitlines(True), PROGRAM_NAME)
-    _seed_rngs()
+    if not seeded:
+        seed_rngs()
     last = []
     if capture == "last_print":
         real_print = builtins.print

@@ -38,6 +38,12 @@ _SYSCALLS = {  # only the ones glibc may not wrap, plus what the seccomp filter 
 SANDBOX_UID = SANDBOX_GID = 65534  # "nobody": a non-root kernel uid, so RLIMIT_NPROC applies
 
 _libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
+# Resolved once at import, in the zygote: every name the forked child looks up itself is a page it
+# copies on write (each fault costs ~5-7 us here), so the child only calls what is already bound.
+_NUMBERS = _SYSCALLS.get(platform.machine(), {})
+_MACHINE = platform.machine()
+_c_syscall, _c_unshare, _c_setns, _c_mount, _c_umount2, _c_prctl = (
+    getattr(_libc, name, None) for name in ("syscall", "unshare", "setns", "mount", "umount2", "prctl"))
 
 
 class SandboxError(OSError):
@@ -52,33 +58,38 @@ def _check(result: int, what: str) -> int:
 
 
 def _syscall(name: str, *args) -> int:
-    number = _SYSCALLS.get(platform.machine(), {}).get(name)
+    number = _NUMBERS.get(name)
     if number is None:
-        raise SandboxError(38, f"{name}: syscall number unknown on {platform.machine()}")
-    return _check(_libc.syscall(ctypes.c_long(number), *args), name)
+        raise SandboxError(38, f"{name}: syscall number unknown on {_MACHINE}")
+    return _check(_c_syscall(ctypes.c_long(number), *args), name)
 
 
 def unshare(flags: int) -> None:
-    _check(_libc.unshare(ctypes.c_int(flags)), f"unshare({flags:#x})")
+    if _c_unshare(ctypes.c_int(flags)) < 0:
+        _check(-1, f"unshare({flags:#x})")
 
 
 def setns(fd: int, nstype: int) -> None:
-    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+    if _c_setns(ctypes.c_int(fd), ctypes.c_int(nstype)) < 0:
+        _check(-1, "setns")
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: s.encode() if s is not None else None
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-           f"mount {source} on {target} ({fstype}, {flags:#x})")
+    if _c_mount(_enc(source), _enc(target), _enc(fstype), ctypes.c_ulong(flags), _enc(data)) < 0:
+        _check(-1, f"mount {source} on {target} ({fstype}, {flags:#x})")
+
+
+def _enc(text: str | None) -> bytes | None:
+    return text.encode() if text is not None else None
 
 
 def umount2(target: str, flags: int) -> None:
-    _check(_libc.umount2(target.encode(), ctypes.c_int(flags)), f"umount2 {target}")
+    _check(_c_umount2(target.encode(), ctypes.c_int(flags)), f"umount2 {target}")
 
 
 def prctl(option: int, arg: int) -> None:
-    _check(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                       ctypes.c_ulong(0)), f"prctl({option})")
+    _check(_c_prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                    ctypes.c_ulong(0)), f"prctl({option})")
 
 
 class _MountAttr(ctypes.Structure):
@@ -117,11 +128,15 @@ def pivot_into(new_root: str) -> None:
     os.chdir("/")
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+_CAP_HEADER, _CAP_DATA = _CapHeader(0x20080522, 0), (ctypes.c_uint32 * 6)()  # two cap_user_data, all zero
+
+
 def drop_capabilities() -> None:
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-    data = (ctypes.c_uint32 * 6)()  # two cap_user_data structs, all zero
-    _syscall("capset", ctypes.byref(Header(0x20080522, 0)), ctypes.byref(data))
+    _syscall("capset", ctypes.byref(_CAP_HEADER), ctypes.byref(_CAP_DATA))
 
 
 def write_file(path: str, text: str) -> None:
@@ -249,9 +264,15 @@ def block_unix_sockets() -> None:
     sockets, but a read-only mount does not stop connect() to a host daemon's socket file (dbus, docker).
     socketpair() stays allowed. io_uring (which can open sockets past seccomp) and foreign syscall ABIs
     (i386, x32) are refused outright."""
-    numbers = _SYSCALLS.get(platform.machine())
+    fprog = _SECCOMP_PROGRAM or _seccomp_program()
+    _check(_c_prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(2), ctypes.byref(fprog), ctypes.c_ulong(0),
+                    ctypes.c_ulong(0)), "prctl(PR_SET_SECCOMP)")
+
+
+def _seccomp_program() -> _SockFprog:
+    numbers = _SYSCALLS.get(_MACHINE)
     if numbers is None:
-        raise SandboxError(38, f"seccomp filter: unknown architecture {platform.machine()}")
+        raise SandboxError(38, f"seccomp filter: unknown architecture {_MACHINE}")
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
     allow, errno = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | errno
     program = [
@@ -263,8 +284,12 @@ def block_unix_sockets() -> None:
     ]
     filters = (_SockFilter * len(program))(*[_SockFilter(*insn) for insn in program])
     fprog = _SockFprog(len(program), filters)
-    _check(_libc.prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(2), ctypes.byref(fprog), ctypes.c_ulong(0),
-                       ctypes.c_ulong(0)), "prctl(PR_SET_SECCOMP)")
+    fprog.keep = filters  # the struct only points at the instructions
+    return fprog
+
+
+# Built once in the zygote (see _NUMBERS); None where the architecture is unknown (error raised per use).
+_SECCOMP_PROGRAM = _seccomp_program() if _NUMBERS else None
 
 
 def apply_rlimits(limits, base_vm_bytes: int, best_effort: bool = False) -> None:

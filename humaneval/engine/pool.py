@@ -1,8 +1,12 @@
 """Engine: a pool of zygote processes, one per core by default. The evaluator process never runs user code.
 
-Jobs go to idle zygotes as JSON lines; results come back in completion order. A zygote that dies (or
-stops answering well past its job's timeout) is replaced and its in-flight job is reported as
-harness_error -- not retried, so a job that kills its zygote is visible rather than silently rerun.
+Jobs go to zygotes as JSON lines; results come back in completion order. Each zygote gets a second
+(small) job queued behind the one it runs, so it starts the next sample without waiting for this process
+to read the last result (on a loaded machine that wait is often longer than the sample). A zygote runs
+its jobs one at a time, in order, so its first unanswered job is the one running. A zygote that dies (or
+stops answering well past its job's timeout) is replaced and its running job is reported as
+harness_error -- not retried, so a job that kills its zygote is visible rather than silently rerun; jobs
+queued behind it never started and go to another zygote.
 One run() at a time per Engine (it is not thread-safe); abandoning a run replaces the busy zygotes.
 """
 from __future__ import annotations
@@ -22,6 +26,8 @@ from humaneval.engine.verdicts import ExecResult
 MODES = ("auto", "namespaces", "rlimits")
 _END = object()
 REPLY_GRACE_S = 10.0  # beyond timeout_s: a zygote silent for longer is presumed stuck
+QUEUE_DEPTH = 2  # jobs in flight per zygote: the running one + one queued
+QUEUE_MAX_BYTES = 16 << 10  # only a job this small is queued: it must fit the pipe without blocking us
 _warned = False
 
 
@@ -36,27 +42,49 @@ class _Worker:
                    MKL_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "humaneval.engine.zygote", mode, ",".join(preload)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/")
-        self.job: Job | None = None
-        self.deadline = 0.0
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/", bufsize=0)
+        self.fd = self.proc.stdout.fileno()
+        self.jobs: collections.deque = collections.deque()  # (job, reply allowance s, wire line), in order
+        self.deadline = 0.0  # for the first job's reply
+        self.pending = bytearray()  # reply bytes read but not yet a complete line
+        self.broken = False  # a write failed: take no more jobs
         self.sandbox = None
 
     def handshake(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            raise ZygoteError(f"zygote {self.proc.pid} exited during start-up (code {self.proc.wait()}); see stderr")
-        return json.loads(line)
+        while b"\n" not in self.pending:
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                raise ZygoteError(f"zygote {self.proc.pid} exited during start-up (code {self.proc.wait()}); see stderr")
+            self.pending += chunk
+        return json.loads(self._pop_line())
 
-    def send(self, job: Job, default: Limits) -> None:
-        self.job = job
-        self.deadline = time.monotonic() + (job.limits or default).timeout_s + REPLY_GRACE_S
-        self.proc.stdin.write((json.dumps(job_to_wire(job, default)) + "\n").encode())
-        self.proc.stdin.flush()
+    def send(self, line: bytes, job: Job, allowance: float) -> None:
+        view = memoryview(line)
+        while view:
+            view = view[self.proc.stdin.write(view):]
+        if not self.jobs:
+            self.deadline = time.monotonic() + allowance
+        self.jobs.append((job, allowance, line))
 
-    def receive(self) -> ExecResult | None:
-        line = self.proc.stdout.readline()
-        self.job = None
-        return ExecResult.from_dict(json.loads(line)) if line else None
+    def receive(self) -> list[ExecResult] | None:
+        """Complete replies available now (after the selector said readable); None at EOF."""
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            return None
+        self.pending += chunk
+        results = []
+        while b"\n" in self.pending and self.jobs:
+            results.append(ExecResult.from_dict(json.loads(self._pop_line())))
+            self.jobs.popleft()
+            if self.jobs:  # the next job starts now
+                self.deadline = time.monotonic() + self.jobs[0][1]
+        return results
+
+    def _pop_line(self) -> bytes:
+        end = self.pending.index(b"\n") + 1
+        line = bytes(self.pending[:end])
+        del self.pending[:end]
+        return line
 
     def stop(self, kill: bool = False) -> None:
         try:
@@ -146,44 +174,70 @@ class Engine:
         """Execute jobs (any iterable of Job); yield ExecResults in completion order."""
         self.start()
         todo = iter(jobs)
-        idle = collections.deque(self.workers)
-        busy: dict[int, _Worker] = {}  # stdout fd -> worker with a job in flight
+        ready: collections.deque[tuple[bytes, Job, float]] = collections.deque()  # taken, not yet sent
+        busy: dict[int, _Worker] = {}  # stdout fd -> worker with jobs in flight
         selector = selectors.DefaultSelector()
-        exhausted = False
         try:
             while True:
-                while idle and not exhausted:
-                    job = next(todo, _END)
-                    if job is _END:
-                        exhausted = True
-                        break
-                    if not isinstance(job, Job):
-                        raise TypeError(f"Engine.run expects Job objects, got {type(job).__name__}")
-                    worker = idle.popleft()
-                    worker.send(job, self.limits)
-                    busy[worker.proc.stdout.fileno()] = worker
-                    selector.register(worker.proc.stdout, selectors.EVENT_READ)
+                self._dispatch(todo, ready, busy, selector)
                 if not busy:
                     return
                 wait = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
                 replied = {key.fd for key, _ in selector.select(timeout=wait)}
                 now = time.monotonic()
+                done = []
                 for fd, worker in list(busy.items()):
                     if fd not in replied and worker.deadline > now:
                         continue
+                    results = worker.receive() if fd in replied else None  # None: EOF or silent past deadline
+                    if results is not None:
+                        done += results
+                        if worker.jobs:
+                            continue
                     del busy[fd]
-                    selector.unregister(worker.proc.stdout)
-                    job = worker.job
-                    result = worker.receive() if fd in replied else None  # None: EOF or silent past deadline
-                    if result is None:
-                        result = self._harness_error(job, worker)
-                        worker = self._replace(worker)
-                    idle.append(worker)
-                    yield result
+                    selector.unregister(fd)
+                    if results is None:
+                        (job, _, _), *queued = worker.jobs
+                        ready.extendleft((line, j, a) for j, a, line in reversed(queued))  # never started
+                        done.append(self._harness_error(job, worker))
+                        self._replace(worker)
+                yield from done
         finally:
             selector.close()
             for worker in busy.values():  # abandoned mid-run: a stale reply must not leak into the next run
                 self._replace(worker)
+
+    def _dispatch(self, todo, ready, busy, selector) -> None:
+        """Fill idle zygotes first, then queue one more small job behind each running one."""
+        while True:
+            worker = min((w for w in self.workers if not w.broken), key=lambda w: len(w.jobs), default=None)
+            if worker is None or len(worker.jobs) >= QUEUE_DEPTH:
+                return
+            if not ready:
+                job = next(todo, _END)
+                if job is _END:
+                    return
+                if not isinstance(job, Job):
+                    raise TypeError(f"Engine.run expects Job objects, got {type(job).__name__}")
+                limits = job.limits or self.limits
+                ready.append(((json.dumps(job_to_wire(job, self.limits)) + "\n").encode(), job,
+                              limits.timeout_s + REPLY_GRACE_S))
+            line, job, allowance = ready[0]
+            if worker.jobs and len(line) > QUEUE_MAX_BYTES:
+                return  # wait for an idle zygote
+            ready.popleft()
+            try:
+                worker.send(line, job, allowance)
+            except OSError:  # the zygote is gone: this job never reached it
+                ready.appendleft((line, job, allowance))
+                if worker.jobs:
+                    worker.broken = True  # its EOF is handled with its running job
+                else:
+                    self._replace(worker)
+                continue
+            if worker.fd not in busy:
+                busy[worker.fd] = worker
+                selector.register(worker.fd, selectors.EVENT_READ)
 
     def _harness_error(self, job: Job, worker: _Worker) -> ExecResult:
         code = worker.proc.poll()

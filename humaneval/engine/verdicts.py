@@ -6,7 +6,7 @@ checking the per-run nonce), or None when the program never got that far.
 from __future__ import annotations
 
 import signal as signal_module
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 VERDICTS = ("passed", "failed", "timeout", "out_of_memory", "crashed", "harness_error")
 MAX_MESSAGE_CHARS = 2000
@@ -39,7 +39,7 @@ class ExecResult:
         return self.verdict == "passed"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)  # the fields, shallow: asdict deep-copies (~30 us vs <1 us here)
 
     @classmethod
     def from_dict(cls, row: dict) -> "ExecResult":
