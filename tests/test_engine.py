@@ -344,3 +344,23 @@ def test_fallback_supervision_without_pidfd():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=60,
                          env=dict(os.environ, PYTHONPATH=root))
     assert out.stdout.strip() == "['passed', 'failed', 'timeout']", out.stderr
+
+
+@pytest.mark.parametrize("bare", [True, False])
+def test_both_fork_paths_give_seeded_rngs_and_a_fresh_child(bare):
+    """fork_sample: the bare libc fork (single-threaded zygote) and os.fork (its fallback) must agree:
+    RNGs in the seeded state, nothing carried over from the previous sample (which reseeded). A zygote
+    with a second thread (OpenBLAS's, without OPENBLAS_NUM_THREADS=1) falls back to os.fork by itself."""
+    script = (
+        "import json\nfrom humaneval.engine import driver, zygote\nfrom humaneval.engine.limits import Job, Limits\n"
+        "zygote.preload(('numpy',))\nz = zygote.Zygote('rlimits')\n"
+        f"z.bare_fork = {bare} and z.bare_fork\ndriver.seed_rngs()  # as zygote.main does\n"
+        "p = 'import os, random, numpy\\nprint([random.random(), float(numpy.random.rand()), sorted(os.environ)])\\nrandom.seed(5)'\n"
+        "rs = [z.run(Job('k', p, Limits(timeout_s=5), capture='last_print')) for _ in range(2)]\n"
+        "print(json.dumps([z.bare_fork] + [r.stdout for r in rs]))\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, OPENBLAS_NUM_THREADS="1")  # as the pool sets: one thread
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=60, env=env)
+    used_bare, first, second = json.loads(out.stdout.strip().splitlines()[-1])
+    assert used_bare == bare and first == second, out.stderr
+    assert first.startswith("[0.8444218515250481, 0.5488135039273248, "), first

@@ -406,7 +406,7 @@ def test_rlimit_nproc_alone_caps_the_sample(engine):  # engine: only where names
     script = (
         "from humaneval.engine import zygote, cgroup\nfrom humaneval.engine.limits import Job, Limits\n"
         "zygote.preload(())\nz = zygote.Zygote('namespaces')\n"
-        "cgroup.leave_and_remove(z.cgroup, z.cgroup_home)\nz.cgroup = None\nassert z.sandbox == 'namespaces'\n"
+        "cgroup.leave_and_remove(z.cgroup)\nz.cgroup = None\nassert z.sandbox == 'namespaces'\n"
         f"r = z.run(Job('k', {BOUNDED_FORKS!r}, Limits(timeout_s=5, max_procs=10)))\n"
         "print(r.verdict, r.stdout.strip())\n")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

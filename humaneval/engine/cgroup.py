@@ -2,47 +2,71 @@
 
 The zygote moves itself into its group once, so every sample it forks is born inside it: moving a
 process between v1 cgroups waits for an RCU grace period (10-30 ms measured here), far too slow per
-sample. The group therefore also holds the zygote's own threads and each sample's `cat` init, which
+sample. The group therefore also holds the zygote's own threads and each sample's init, which
 set_max adds on top of max_procs.
 We only create and remove our own child groups (humaneval-engine-<zygote pid>) under the pids hierarchy;
 where it is missing or read-only the engine relies on RLIMIT_NPROC in the per-sample user namespace.
+The zygote then moves into the read-only sandbox root, where these paths cannot be written: it keeps
+open what it writes later (Group).
 """
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 PIDS_ROOT = "/sys/fs/cgroup/pids"
 PREFIX = "humaneval-engine-"
-def create_and_enter() -> str | None:
+
+
+class Group(NamedTuple):
+    path: str
+    max_fd: int  # pids.max
+    home_procs_fd: int  # cgroup.procs of the group we came from: how we leave
+    root_fd: int  # PIDS_ROOT, to remove the group from
+
+
+def create_and_enter() -> Group | None:
     """Create this process's group and move into it; None where the pids controller is not writable."""
     if not os.access(PIDS_ROOT, os.W_OK) or not os.path.exists(os.path.join(PIDS_ROOT, "cgroup.procs")):
         return None
     _remove_stale()
+    home = current_group()
     path = os.path.join(PIDS_ROOT, f"{PREFIX}{os.getpid()}")
     try:
         os.mkdir(path)
         _write(os.path.join(path, "cgroup.procs"), "0")  # "0": the writing process itself
+        return Group(path, os.open(os.path.join(path, "pids.max"), os.O_WRONLY),
+                     os.open(os.path.join(home, "cgroup.procs"), os.O_WRONLY),
+                     os.open(PIDS_ROOT, os.O_RDONLY | os.O_DIRECTORY))
     except OSError:
+        try:
+            _write(os.path.join(home, "cgroup.procs"), "0")
+        except OSError:
+            pass
         remove(path)
         return None
-    return path
 
 
-def set_max(path: str, max_procs: int, zygote_tasks: int) -> None:
-    _write(os.path.join(path, "pids.max"), str(max_procs + zygote_tasks + 1))  # +1: the sample's init
+def set_max(group: Group, max_procs: int, zygote_tasks: int) -> None:
+    os.pwrite(group.max_fd, str(max_procs + zygote_tasks + 1).encode(), 0)  # +1: the sample's init
 
 
-def tasks(path: str) -> int:
-    with open(os.path.join(path, "pids.current")) as f:
+def tasks(group: Group) -> int:
+    with open(os.path.join(group.path, "pids.current")) as f:
         return int(f.read())
 
 
-def leave_and_remove(path: str, original: str) -> None:
+def leave_and_remove(group: Group) -> None:
     try:
-        _write(os.path.join(original, "cgroup.procs"), "0")
+        os.write(group.home_procs_fd, b"0")
     except OSError:
         pass
-    remove(path)
+    try:
+        os.rmdir(os.path.basename(group.path), dir_fd=group.root_fd)  # only succeeds when empty
+    except OSError:
+        pass
+    for fd in (group.max_fd, group.home_procs_fd, group.root_fd):
+        os.close(fd)
 
 
 def current_group() -> str:

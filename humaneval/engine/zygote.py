@@ -95,10 +95,10 @@ class Zygote:
             self.init = nsinit.install("/tmp")  # on the private tmpfs prepare_root laid over /tmp
             if self.init is None:
                 raise isolation.SandboxError(2, "no `cat` binary to serve as the namespaces' init")
-            self.cgroup_home = cgroup.current_group() if os.path.exists(cgroup.PIDS_ROOT) else None
             self.cgroup = cgroup.create_and_enter()  # None where the pids controller is not writable
             self.cgroup_max = None
             self.zygote_tasks = cgroup.tasks(self.cgroup) if self.cgroup else 0  # our threads, if any
+            isolation.enter_root(self.plan)  # last: from here on the host's files are out of reach
 
     @property
     def sandbox(self) -> str:
@@ -108,7 +108,7 @@ class Zygote:
 
     def close(self):
         if self.cgroup:
-            cgroup.leave_and_remove(self.cgroup, self.cgroup_home)
+            cgroup.leave_and_remove(self.cgroup)
 
     def run(self, job: Job) -> ExecResult:
         limits = job.limits
