@@ -81,6 +81,7 @@ class Zygote:
             raise isolation.SandboxError(1, "namespaces disabled by HUMANEVAL_ENGINE_DISABLE_NAMESPACES")
         self.mode = mode  # "namespaces" or "rlimits"
         self.bare_fork = _libc_fork is not None and single_threaded()
+        driver.seed_rngs()  # once, here; the zygote never draws (see driver.seed_rngs)
         if mode != "namespaces":
             _remove_stale_scratch()
         self.pid_ns_fd = self.plan = self.cgroup = self.init = None
@@ -256,7 +257,6 @@ def main(argv) -> int:
     os.environ.clear()
     scratch = zygote.plan.scratch if zygote.plan else tempfile.gettempdir()  # fallback: set per sample
     os.environ.update(SAMPLE_ENV, HOME=scratch, TMPDIR=scratch)
-    driver.seed_rngs()  # once; see driver.seed_rngs
     try:
         probe = zygote.run(Job("probe", "pass", Limits()))
         if probe.verdict != "passed":
