@@ -1,4 +1,4 @@
-"""Sample one completion and print only its text.
+r"""Sample one completion and print only its text.
 
   jaxformer sample --model DIR --prompt 'def fib(n):' --max-new-tokens 64 --temperature 0.2 --top-p 0.95 \
       --stop '\ndef' --stop '\nclass'
