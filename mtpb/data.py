@@ -16,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from humaneval.data import parse_jsonl
+
 N_TEST_CASES = 5
 DEFAULT_MAX_GEN_LENGTH = 256  # reference sample_completions(max_gen_length=256) for problems without one
 ENV_VAR = "MTPB_PATH"
@@ -137,14 +139,8 @@ def _problem_from_json(obj: Any, where: str, line: int) -> Problem:
 def parse(text: str, source: str = "mtpb.jsonl") -> dict[str, Problem]:
     """Problems by id, in file order; raises ValueError naming the line, problem id and field."""
     problems: dict[str, Problem] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, obj in parse_jsonl(text.splitlines(), source):
         where = f"{source} line {number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from err
         problem = _problem_from_json(obj, where, number)
         if problem.id in problems:
             raise ValueError(f"{where}: problem {problem.id}: duplicate id (first on line "

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from humaneval.data import read_jsonl
 from humaneval.results import ResultLog, file_sha256
 from mtpb import data
 from mtpb.equivalence import MODES, decode_observed, equal
@@ -64,29 +65,20 @@ def match_case(problem: data.Problem, inputs: Any, gold: Any, has_gold: bool, wh
 def read_samples(path: str | os.PathLike, problems: dict[str, data.Problem]) -> list[Sample]:
     """Parse and check every row before anything runs; errors name the line and field."""
     samples = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path} line {number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from err
-            if not isinstance(row, dict):
-                raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
-            for field in ("id", "input", "completions"):
-                if field not in row:
-                    raise ValueError(f"{where}: missing field '{field}'")
-            if not isinstance(row["completions"], str):
-                raise ValueError(f"{where}: field 'completions' must be a string (the whole program)")
-            problem = problems.get(str(row["id"]))
-            if problem is None:
-                raise ValueError(f"{where}: field 'id': unknown problem id {row['id']!r}")
-            has_gold = "gold_output" in row
-            case = match_case(problem, row["input"], row.get("gold_output"), has_gold, where)
-            gold = row["gold_output"] if has_gold else problem.outputs[case]
-            samples.append(Sample(len(samples), number, row, problem, case, gold, row["completions"]))
+    for number, row in read_jsonl(path):
+        where = f"{path} line {number}"
+        for field in ("id", "input", "completions"):
+            if field not in row:
+                raise ValueError(f"{where}: missing field '{field}'")
+        if not isinstance(row["completions"], str):
+            raise ValueError(f"{where}: field 'completions' must be a string (the whole program)")
+        problem = problems.get(str(row["id"]))
+        if problem is None:
+            raise ValueError(f"{where}: field 'id': unknown problem id {row['id']!r}")
+        has_gold = "gold_output" in row
+        case = match_case(problem, row["input"], row.get("gold_output"), has_gold, where)
+        gold = row["gold_output"] if has_gold else problem.outputs[case]
+        samples.append(Sample(len(samples), number, row, problem, case, gold, row["completions"]))
     if not samples:
         raise ValueError(f"{path}: no samples found")
     return samples

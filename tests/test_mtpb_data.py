@@ -67,7 +67,7 @@ def test_invalid_problem_names_line_id_and_field(tmp_path, changes, message):
 def test_invalid_file_level_errors(tmp_path):
     path = tmp_path / "mtpb.jsonl"
     path.write_text(json.dumps(good_problem()) + "\n{not json\n")
-    with pytest.raises(ValueError, match=r"line 2: not valid JSON"):
+    with pytest.raises(ValueError, match=r"line 2: malformed JSON"):
         data.load(path)
     path.write_text(json.dumps(good_problem()) + "\n" + json.dumps(good_problem()) + "\n")
     with pytest.raises(ValueError, match=r"line 2: problem 7: duplicate id \(first on line 1\)"):

@@ -155,7 +155,7 @@ def test_printed_then_raised_passes_faithful_only(tmp_path, problems, problems_f
 
 
 @pytest.mark.parametrize("make_line, message", [
-    (lambda row: "{broken json", "line 2: not valid JSON"),
+    (lambda row: "{broken json", "line 2: malformed JSON"),
     (lambda row: json.dumps({**row, "id": "999"}), "line 2: field 'id': unknown problem id '999'"),
     (lambda row: json.dumps({**row, "input": {"a1": 9, "a2": 9}}), "line 2: field 'input' matches no test case"),
     (lambda row: json.dumps({k: v for k, v in row.items() if k != "completions"}),
