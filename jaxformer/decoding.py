@@ -267,7 +267,7 @@ def shard_rows(tree, mesh: jax.sharding.Mesh | None):
         name = getattr(path[-1], "name", None) if path else None
         if x.ndim == 0 or name == "stop_ids":
             spec = P()
-        elif name in ("k", "v"):  # [L, B, S, H, Dh]
+        elif name in ("k", "v"):  # [L, B, H, S, Dh]
             spec = P(None, "data")
         else:
             spec = P("data")

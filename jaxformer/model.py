@@ -52,8 +52,8 @@ MASKED_SCORE = float(jnp.finfo(F32).min)  # finite, so a fully masked (padding) 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class KVCache:
-    k: jax.Array  # [L, B, S, H, Dh] cfg.dtype, rotary already applied
-    v: jax.Array  # [L, B, S, H, Dh] cfg.dtype
+    k: jax.Array  # [L, B, H, S, Dh] cfg.dtype, rotary already applied
+    v: jax.Array  # [L, B, H, S, Dh] cfg.dtype
     kv_mask: jax.Array  # [B, S] bool: slot holds a real token
     index: jax.Array  # int32 scalar: next slot to write
 
@@ -61,7 +61,7 @@ class KVCache:
 def init_cache(cfg: ModelConfig, batch: int, max_len: int) -> KVCache:
     """An empty cache with max_len slots per row; callers size it for prompt (incl. padding) + new tokens,
     since writes past the end are clamped by dynamic_update_slice, not reported."""
-    shape = (cfg.n_layer, batch, max_len, cfg.n_head, cfg.head_dim)
+    shape = (cfg.n_layer, batch, cfg.n_head, max_len, cfg.head_dim)
     return KVCache(k=jnp.zeros(shape, cfg.dtype), v=jnp.zeros(shape, cfg.dtype),
                    kv_mask=jnp.zeros((batch, max_len), bool), index=jnp.zeros((), jnp.int32))
 
@@ -131,38 +131,41 @@ def forward(cfg: ModelConfig, wte_VxD, layer_params, ln_f, lm_head, tokens_BxT, 
     if cache is None:
         index = 0
         kv_mask_BxS = token_mask_BxT
+        kv = (None, None)
     else:
         index = cache.index
         kv_mask_BxS = jax.lax.dynamic_update_slice(cache.kv_mask, token_mask_BxT, (0, index))
+        kv = (cache.k, cache.v)
     query_slot_T = index + jnp.arange(T)
     causal_TxS = jnp.arange(kv_mask_BxS.shape[1])[None, :] <= query_slot_T[:, None]
     mask_BxTxS = kv_mask_BxS[:, None, :] & causal_TxS[None]
 
-    def layer_step(x_BxTxD, layer):
-        params, k_cache, v_cache = layer
-        return block(cfg, params, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, k_cache, v_cache, index)
+    # The whole stacked cache is carried through the layers and each layer writes only its T new slots,
+    # so under jit with the cache donated XLA updates it in place (no per-step copy of [L, B, H, S, Dh]).
+    def layer_step(carry, layer):
+        x_BxTxD, kv = carry
+        i, params = layer
+        x_BxTxD, kv = block(cfg, params, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, kv, i, index)
+        return (x_BxTxD, kv), None
 
     if cfg.remat:
         layer_step = jax.checkpoint(layer_step, prevent_cse=not cfg.scan_layers)
-    per_layer = (layer_params, None if cache is None else cache.k, None if cache is None else cache.v)
     if cfg.scan_layers:
-        x_BxTxD, (k_cache, v_cache) = jax.lax.scan(layer_step, x_BxTxD, per_layer)
+        (x_BxTxD, kv), _ = jax.lax.scan(layer_step, (x_BxTxD, kv), (jnp.arange(cfg.n_layer), layer_params))
     else:
-        new_kv = []
         for i in range(cfg.n_layer):
-            x_BxTxD, kv = layer_step(x_BxTxD, jax.tree.map(lambda a: a[i], per_layer))
-            new_kv.append(kv)
-        k_cache, v_cache = jax.tree.map(lambda *a: jnp.stack(a), *new_kv)
+            (x_BxTxD, kv), _ = layer_step((x_BxTxD, kv), (i, jax.tree.map(lambda a: a[i], layer_params)))
 
     x_BxTxD = layer_norm(x_BxTxD, *ln_f, cfg.layer_norm_epsilon)
     logits_BxTxV = dense(x_BxTxD, lm_head[0], cfg.dtype) + lm_head[1].astype(F32)
     if cache is not None:
-        cache = KVCache(k=k_cache, v=v_cache, kv_mask=kv_mask_BxS, index=cache.index + T)
+        cache = KVCache(k=kv[0], v=kv[1], kv_mask=kv_mask_BxS, index=cache.index + T)
     return logits_BxTxV, cache
 
 
-def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, k_cache_BxSxHxK, v_cache_BxSxHxK, index):
-    """One CodeGen layer; returns the new residual stream and this layer's updated cache (or None, None)."""
+def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, kv, layer, index):
+    """One CodeGen layer; returns the new residual stream and the stacked cache (k, v) with this layer's
+    T new slots written at [index, index + T), or (None, None) without a cache."""
     B, T, D = x_BxTxD.shape
     H, K = cfg.n_head, cfg.head_dim
     h_BxTxD = layer_norm(x_BxTxD, p["ln_1_scale"], p["ln_1_bias"], cfg.layer_norm_epsilon)
@@ -172,35 +175,45 @@ def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, k_cach
     q_BxTxHxK, v_BxTxHxK, k_BxTxHxK = (qkv[:, :, :, i].reshape(B, T, H, K) for i in range(3))
     q_BxTxHxK = apply_rotary(q_BxTxHxK, sin_BxTxR, cos_BxTxR, cfg.rotary_dim)
     k_BxTxHxK = apply_rotary(k_BxTxHxK, sin_BxTxR, cos_BxTxR, cfg.rotary_dim)
+    # heads before sequence: attention's batched matmuls then read the cache without a transpose
+    q_BxHxTxK, k_BxHxTxK, v_BxHxTxK = (a.transpose(0, 2, 1, 3) for a in (q_BxTxHxK, k_BxTxHxK, v_BxTxHxK))
 
-    if k_cache_BxSxHxK is None:
-        k_BxSxHxK, v_BxSxHxK, new_cache = k_BxTxHxK, v_BxTxHxK, (None, None)
+    k_all, v_all = kv
+    if k_all is None:
+        k_BxHxSxK, v_BxHxSxK = k_BxHxTxK, v_BxHxTxK
     else:
-        k_BxSxHxK = jax.lax.dynamic_update_slice(k_cache_BxSxHxK, k_BxTxHxK.astype(k_cache_BxSxHxK.dtype),
-                                                 (0, index, 0, 0))
-        v_BxSxHxK = jax.lax.dynamic_update_slice(v_cache_BxSxHxK, v_BxTxHxK.astype(v_cache_BxSxHxK.dtype),
-                                                 (0, index, 0, 0))
-        new_cache = (k_BxSxHxK, v_BxSxHxK)
+        start = (layer, 0, 0, index, 0)
+        k_all = jax.lax.dynamic_update_slice(k_all, k_BxHxTxK[None].astype(k_all.dtype), start)
+        v_all = jax.lax.dynamic_update_slice(v_all, v_BxHxTxK[None].astype(v_all.dtype), start)
+        k_BxHxSxK, v_BxHxSxK = k_all[layer], v_all[layer]
 
-    attn_BxTxD = attention(q_BxTxHxK, k_BxSxHxK, v_BxSxHxK, mask_BxTxS, cfg.dtype)
+    attn_BxTxD = attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_BxTxS, cfg.dtype)
     attn_BxTxD = dense(attn_BxTxD, p["out_proj"], cfg.dtype)
     mlp_BxTxF = jax.nn.gelu(dense(h_BxTxD, p["fc_in_kernel"], cfg.dtype) + p["fc_in_bias"].astype(F32),
                             approximate=True)  # gelu_new
     mlp_BxTxD = dense(mlp_BxTxF, p["fc_out_kernel"], cfg.dtype) + p["fc_out_bias"].astype(F32)
-    return x_BxTxD + attn_BxTxD + mlp_BxTxD, new_cache
+    return x_BxTxD + attn_BxTxD + mlp_BxTxD, (k_all, v_all)
 
 
-def attention(q_BxTxHxK, k_BxSxHxK, v_BxSxHxK, mask_BxTxS, dtype):
+def attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_BxTxS, dtype):
     """Softmax(q k^T / sqrt(head_dim)) v with fp32 scores; heads go before sequence (faster here)."""
-    B, T, H, K = q_BxTxHxK.shape
-    q_BxHxTxK = q_BxTxHxK.transpose(0, 2, 1, 3)
-    k_BxHxSxK = k_BxSxHxK.transpose(0, 2, 1, 3)
-    v_BxHxSxK = v_BxSxHxK.transpose(0, 2, 1, 3)
-    scores_BxHxTxS = matmul(q_BxHxTxK, k_BxHxSxK.swapaxes(-1, -2), dtype) / math.sqrt(K)
+    B, H, T, K = q_BxHxTxK.shape
+    if T == 1:  # decode: multiply-reduce reads the cache layer in place (a dot would copy/upcast it first)
+        scores_BxHxTxS = _weighted_sum(q_BxHxTxK[:, :, :, None, :], k_BxHxSxK[:, :, None], -1, dtype) / math.sqrt(K)
+    else:
+        scores_BxHxTxS = matmul(q_BxHxTxK, k_BxHxSxK.swapaxes(-1, -2), dtype) / math.sqrt(K)
     scores_BxHxTxS = jnp.where(mask_BxTxS[:, None], scores_BxHxTxS, MASKED_SCORE)
     probs_BxHxTxS = jax.nn.softmax(scores_BxHxTxS, axis=-1)
-    out_BxHxTxK = matmul(probs_BxHxTxS, v_BxHxSxK, dtype)
+    if T == 1:
+        out_BxHxTxK = _weighted_sum(probs_BxHxTxS[..., None], v_BxHxSxK[:, :, None], -2, dtype)
+    else:
+        out_BxHxTxK = matmul(probs_BxHxTxS, v_BxHxSxK, dtype)
     return out_BxHxTxK.transpose(0, 2, 1, 3).reshape(B, T, H * K)
+
+
+def _weighted_sum(a, b, axis, dtype):
+    """sum(a * b, axis) with inputs rounded to dtype and a float32 product and sum, as `matmul` computes."""
+    return jnp.sum(a.astype(dtype).astype(F32) * b.astype(dtype).astype(F32), axis=axis)
 
 
 def dense(x, kernel, dtype):

@@ -53,7 +53,7 @@ def pack(cache: model.KVCache) -> model.KVCache:
     S = cache.kv_mask.shape[1]
     slot = jnp.arange(S)
     order = jnp.argsort(jnp.where(cache.kv_mask, slot, S + slot), axis=1)  # [B, S]
-    take = lambda a: jnp.take_along_axis(a, order[None, :, :, None, None], axis=2)
+    take = lambda a: jnp.take_along_axis(a, order[None, :, None, :, None], axis=3)  # k, v: [L, B, H, S, Dh]
     mask = jnp.take_along_axis(cache.kv_mask, order, axis=1)
     return model.KVCache(k=take(cache.k), v=take(cache.v), kv_mask=mask,
                          index=jnp.max(jnp.sum(cache.kv_mask, axis=1)).astype(jnp.int32))

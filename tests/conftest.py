@@ -1,8 +1,21 @@
+import atexit
 import os
+import shutil
+import tempfile
 
 # Sharding tests need 8 devices; this must happen before jax is imported anywhere.
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8").strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+# Persistent XLA compilation cache, fresh for each test run and inherited by the training subprocesses
+# (tests pass os.environ on): a killed-and-rerun or in-process-then-subprocess run compiles once.
+# Same HLO + same compile options -> the same executable, so results are bit-identical either way.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _cache_dir = tempfile.mkdtemp(prefix="jax-test-cache-")
+    atexit.register(shutil.rmtree, _cache_dir, ignore_errors=True)
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache_dir
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 import pathlib
 

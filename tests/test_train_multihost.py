@@ -1,5 +1,5 @@
 """Multi-host: two local processes (4 CPU devices each, gloo collectives, jax.distributed on 127.0.0.1)
-train a few steps and match a single process with 8 devices."""
+train a few steps and match a single process with 8 devices (this pytest process, while they run)."""
 import json
 import os
 import pathlib
@@ -29,17 +29,25 @@ def _losses(out_dir):
 def test_two_processes_match_one_process(tmp_path):
     train = [sys.executable, "-m", "jaxformer.cli", "train"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    single = subprocess.Popen(train + COMMON + [f"run.out_dir={tmp_path / 'single'}"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    multi_env = {k: v for k, v in env.items() if k != "XLA_FLAGS"}  # devices come from local_device_count
+    # devices come from local_device_count; no shared compilation cache (nothing to share between them)
+    multi_env = {k: v for k, v in env.items() if k not in ("XLA_FLAGS", "JAX_COMPILATION_CACHE_DIR")}
     port = _free_port()
     workers = [subprocess.Popen(train + COMMON + [
         f"run.out_dir={tmp_path / 'multi'}", f"distributed.coordinator_address=127.0.0.1:{port}",
         "distributed.num_processes=2", f"distributed.process_id={i}", "distributed.local_device_count=4",
         "run.export_hf=true"],
         cwd=ROOT, env=multi_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
-    summaries = []
-    for proc in [single, *workers]:
+    from jaxformer.train import config as config_lib, loop
+
+    # the single-process reference runs here, with conftest's 8 devices, while the two workers train
+    try:
+        single = loop.train(config_lib.load(COMMON[1], COMMON[2:] + [f"run.out_dir={tmp_path / 'single'}"]))
+    except BaseException:
+        for proc in workers:
+            proc.kill()
+        raise
+    summaries = [single]
+    for proc in workers:
         out, err = proc.communicate(timeout=400)
         assert proc.returncode == 0, err[-3000:]
         summaries.append(json.loads(out.strip().splitlines()[-1]))

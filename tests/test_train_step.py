@@ -30,9 +30,21 @@ def _run(cfg, devices, steps=2):
     return losses, jax.device_get(state["params"])
 
 
+# one jitted function object for the grads tests: equal (graphdef, accum) share one compiled program
+GRADS = jax.jit(step_lib.grads_and_loss, static_argnums=(0, 3))
+
+
 @pytest.fixture(scope="module")
 def reference():
     return _run(_cfg("mesh.data=1"), jax.devices()[:1])
+
+
+@pytest.fixture(scope="module")
+def one_device():
+    """(setup, initial params, a 16-row batch) on one device, shared by the gradient tests."""
+    setup = state_lib.build(_cfg("mesh.data=1"), devices=jax.devices()[:1])
+    batch = {k: jnp.asarray(v) for k, v in SyntheticDataset(256, 32).batch(0, 16).items()}
+    return setup, state_lib.init_params(setup, 0), batch
 
 
 @pytest.mark.parametrize("mesh", [(8, 1, 1), (1, 8, 1), (1, 1, 4), (2, 2, 2)], ids=["data", "fsdp", "tensor", "mixed"])
@@ -66,37 +78,29 @@ def test_grad_accumulation_equals_one_big_batch(reference):
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6), params, reference[1])
 
 
-def test_accumulation_is_token_weighted_not_row_weighted():
+def test_accumulation_is_token_weighted_not_row_weighted(one_device):
     # micro-batches with very different loss-token counts: the mean must weight tokens, not micro-batches
-    cfg = _cfg("mesh.data=1")
-    setup = state_lib.build(cfg, devices=jax.devices()[:1])
-    params = state_lib.init_params(setup, 0)
-    batch = {k: jnp.asarray(v) for k, v in SyntheticDataset(256, 32).batch(0, 16).items()}
+    setup, params, batch = one_device
     mask = np.array(batch["loss_mask"])
     mask[0::2, 1:] = False  # micro-batch 0 (rows 0, 2, ...) keeps only its first loss token per row
-    batch["loss_mask"] = jnp.asarray(mask)
-    grads = jax.jit(step_lib.grads_and_loss, static_argnums=(0, 3))
-    g1, l1, n1 = grads(setup.graphdef, params, batch, 1)
-    g2, l2, n2 = grads(setup.graphdef, params, batch, 2)
+    batch = dict(batch, loss_mask=jnp.asarray(mask))
+    g1, l1, n1 = GRADS(setup.graphdef, params, batch, 1)
+    g2, l2, n2 = GRADS(setup.graphdef, params, batch, 2)
     assert n1 == n2 == mask.sum()
     np.testing.assert_allclose(l1, l2, rtol=1e-6)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7), g1, g2)
 
 
-def test_masked_positions_get_zero_gradient():
-    cfg = _cfg("mesh.data=1")
-    setup = state_lib.build(cfg, devices=jax.devices()[:1])
-    params = state_lib.init_params(setup, 0)
-    batch = {k: jnp.asarray(v) for k, v in SyntheticDataset(256, 32).batch(0, 4).items()}
+def test_masked_positions_get_zero_gradient(one_device):
+    setup, params, batch = one_device
     mask = np.array(batch["loss_mask"])
     assert (~mask).sum() > 4
     # perturbing the targets where the mask is off (even to out-of-range padding ids) changes nothing
     targets = np.where(mask, batch["targets"], (np.array(batch["targets"]) + 17) % 256)
     targets[~mask & (np.arange(32) % 2 == 0)] = -1
     changed = dict(batch, targets=jnp.asarray(targets))
-    grads = jax.jit(step_lib.grads_and_loss, static_argnums=(0, 3))
-    g_ref, l_ref, _ = grads(setup.graphdef, params, batch, 1)
-    g_new, l_new, _ = grads(setup.graphdef, params, changed, 1)
+    g_ref, l_ref, _ = GRADS(setup.graphdef, params, batch, 1)
+    g_new, l_new, _ = GRADS(setup.graphdef, params, changed, 1)
     assert float(l_ref) == float(l_new)
     jax.tree.map(lambda a, b: np.testing.assert_array_equal(a, b), g_ref, g_new)
     # and the gradient wrt the logits is exactly zero at masked positions, non-zero elsewhere
