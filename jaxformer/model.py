@@ -198,22 +198,11 @@ def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, kv, la
 def attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_BxTxS, dtype):
     """Softmax(q k^T / sqrt(head_dim)) v with fp32 scores; heads go before sequence (faster here)."""
     B, H, T, K = q_BxHxTxK.shape
-    if T == 1:  # decode: multiply-reduce reads the cache layer in place (a dot would copy/upcast it first)
-        scores_BxHxTxS = _weighted_sum(q_BxHxTxK[:, :, :, None, :], k_BxHxSxK[:, :, None], -1, dtype) / math.sqrt(K)
-    else:
-        scores_BxHxTxS = matmul(q_BxHxTxK, k_BxHxSxK.swapaxes(-1, -2), dtype) / math.sqrt(K)
+    scores_BxHxTxS = matmul(q_BxHxTxK, k_BxHxSxK.swapaxes(-1, -2), dtype) / math.sqrt(K)
     scores_BxHxTxS = jnp.where(mask_BxTxS[:, None], scores_BxHxTxS, MASKED_SCORE)
     probs_BxHxTxS = jax.nn.softmax(scores_BxHxTxS, axis=-1)
-    if T == 1:
-        out_BxHxTxK = _weighted_sum(probs_BxHxTxS[..., None], v_BxHxSxK[:, :, None], -2, dtype)
-    else:
-        out_BxHxTxK = matmul(probs_BxHxTxS, v_BxHxSxK, dtype)
+    out_BxHxTxK = matmul(probs_BxHxTxS, v_BxHxSxK, dtype)
     return out_BxHxTxK.transpose(0, 2, 1, 3).reshape(B, T, H * K)
-
-
-def _weighted_sum(a, b, axis, dtype):
-    """sum(a * b, axis) with inputs rounded to dtype and a float32 product and sum, as `matmul` computes."""
-    return jnp.sum(a.astype(dtype).astype(F32) * b.astype(dtype).astype(F32), axis=axis)
 
 
 def dense(x, kernel, dtype):

@@ -119,6 +119,8 @@ def decode_incrementally(cfg, graphdef, params, tokens, positions, mask, prefill
     assert int(cache.index) == T
     np.testing.assert_array_equal(cache.kv_mask[:, :T], mask)
     assert not cache.kv_mask[:, T:].any()
+    assert cache.k.shape == cache.v.shape == (cfg.n_layer, B, cfg.n_head, T + 3, cfg.head_dim)  # [L, B, H, S, Dh]
+    assert cache.k[:, :, :, :T].any() and not cache.k[:, :, :, T:].any()  # only the written slots changed
     return jnp.concatenate(out, axis=1)
 
 
