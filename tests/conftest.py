@@ -3,8 +3,14 @@ import os
 import shutil
 import tempfile
 
+# Tiny models: XLA:CPU compile time dominates the suite, run time does not. Skipping LLVM's expensive
+# optimisation passes cuts compile CPU ~40% (train-step tests: 107 s -> 65 s). Set CODELM_TEST_XLA_OPT=1
+# to test with the default optimisation level instead.
+FAST_COMPILE_FLAGS = "" if os.environ.get("CODELM_TEST_XLA_OPT") == "1" else (
+    "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
 # Sharding tests need 8 devices; this must happen before jax is imported anywhere.
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8").strip()
+os.environ["XLA_FLAGS"] = " ".join(
+    [os.environ.get("XLA_FLAGS", ""), FAST_COMPILE_FLAGS, "--xla_force_host_platform_device_count=8"]).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 # Persistent XLA compilation cache, fresh for each test run and inherited by the training subprocesses

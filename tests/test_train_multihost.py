@@ -31,6 +31,8 @@ def test_two_processes_match_one_process(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     # devices come from local_device_count; no shared compilation cache (nothing to share between them)
     multi_env = {k: v for k, v in env.items() if k not in ("XLA_FLAGS", "JAX_COMPILATION_CACHE_DIR")}
+    multi_env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split()
+                                      if not f.startswith("--xla_force_host_platform_device_count"))
     port = _free_port()
     workers = [subprocess.Popen(train + COMMON + [
         f"run.out_dir={tmp_path / 'multi'}", f"distributed.coordinator_address=127.0.0.1:{port}",
