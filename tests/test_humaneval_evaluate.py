@@ -13,26 +13,10 @@ import pytest
 
 from humaneval import data
 from humaneval.evaluate import build_program, evaluate_samples
+from humaneval.mutants import wrong_completion
 from humaneval.passk import pass_at_k
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-# Canonical solution, then the entry point rebound to a wrapper that returns a wrong value of the same kind.
-WRONG_WRAPPER = """
-def _wrong(value):
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, (int, float)):
-        return value + 1
-    if isinstance(value, str):
-        return value + "?"
-    if isinstance(value, (list, tuple)):
-        return type(value)(list(value) + [None])
-    return "wrong"
-_right_{name} = {name}
-def {name}(*args, **kwargs):
-    return _wrong(_right_{name}(*args, **kwargs))
-"""
 
 TOY_PROBLEM = {"task_id": "Toy/0", "prompt": "def f(x):\n", "entry_point": "f",
                "test": "def check(candidate):\n    assert candidate(1) == 1\n    assert candidate(5) == 5\n"}
@@ -169,8 +153,7 @@ def test_canonical_solutions_pass_and_wrong_ones_fail(tmp_path, shared_data):
     rows = []
     for task_id, problem in problems.items():
         rows.append({"task_id": task_id, "completion": generations[task_id], "kind": "canonical"})
-        rows.append({"task_id": task_id, "kind": "wrong", "completion": problem["canonical_solution"]
-                     + WRONG_WRAPPER.format(name=problem["entry_point"])})
+        rows.append({"task_id": task_id, "kind": "wrong", "completion": wrong_completion(problem, 0)})
     samples = write_jsonl(tmp_path / "samples.jsonl", rows)
     result = evaluate_samples(samples, workers=2, ks=(1, 2, 10))
     out = read_jsonl(result.out_path)
