@@ -25,16 +25,19 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict]) -> None:
-    """Write rows to path via a temp file and rename, so readers never see a partial file."""
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write text to path via a temp file and rename, so readers never see a partial file."""
     path = pathlib.Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict]) -> None:
+    write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 class ResultLog:

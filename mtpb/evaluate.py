@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from humaneval.data import read_jsonl
-from humaneval.results import ResultLog, file_sha256
+from humaneval.results import ResultLog, file_sha256, write_text_atomic
 from mtpb import data
 from mtpb.equivalence import MODES, decode_observed, equal
 from mtpb.program import rewrite_last_print
@@ -283,7 +283,4 @@ def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike |
 
 
 def write_summary(path: str | os.PathLike, summary: dict) -> None:
-    path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(summary, indent=2, sort_keys=True) + "\n")
