@@ -364,3 +364,16 @@ def test_both_fork_paths_give_seeded_rngs_and_a_fresh_child(bare):
     used_bare, first, second = json.loads(out.stdout.strip().splitlines()[-1])
     assert used_bare == bare and first == second, out.stderr
     assert first.startswith("[0.8444218515250481, 0.5488135039273248, "), first
+
+
+def test_checkout_in_a_private_tmp_folder_keeps_the_sandbox(tmp_path):
+    # `mktemp -d` makes a mode-700 folder under /tmp; samples get a fresh tmpfs there, so such paths
+    # must not enter the mount plan (they made the engine fall back to rlimits in a clean-clone CI run).
+    from humaneval.engine import isolation
+
+    private = tmp_path / "private"
+    (private / "p").mkdir(parents=True)
+    private.chmod(0o700)
+    assert isolation.blocked_paths([str(private / "p")], hidden=str(tmp_path)) == ()
+    (ancestor, members), = isolation.blocked_paths([str(private / "p")], hidden="/nonexistent")
+    assert str(private.resolve()).startswith(ancestor) and members == (str((private / "p").resolve()),)

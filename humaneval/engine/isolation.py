@@ -159,12 +159,15 @@ class RootPlan:
     exposed: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def blocked_paths(paths) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Group paths by their highest ancestor that "others" cannot search (e.g. /root: drwx------)."""
+def blocked_paths(paths, hidden: str = "/tmp") -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Group paths by their highest ancestor that "others" cannot search (e.g. /root: drwx------).
+    Paths under `hidden` are left out: samples get a fresh tmpfs there, so nothing below it can be
+    exposed (and needs none: the zygote imported our code before forking). A checkout in a mode-700
+    `mktemp -d` folder would otherwise make the mount plan fail and the engine fall back to rlimits."""
     groups: dict[str, set[str]] = {}
     for path in paths:
         path = os.path.realpath(path)
-        if not os.path.isdir(path):
+        if not os.path.isdir(path) or path == hidden or path.startswith(hidden.rstrip("/") + "/"):
             continue
         parts = path.strip("/").split("/")
         for i in range(1, len(parts) + 1):
