@@ -42,6 +42,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from jaxformer.config import MP_NUM, ModelConfig
+from jaxformer.token_nll import token_nll
 
 F32 = jnp.float32
 LAYER_PARAMS = ("ln_1_scale", "ln_1_bias", "qkv_proj", "out_proj",
@@ -105,10 +106,17 @@ class CodeGen(nnx.Module):
         self.lm_head_kernel = _param(rngs, _normal, (D, V), ("embed", "vocab"), cfg)
         self.lm_head_bias = _param(rngs, _zeros, (V,), ("vocab",), cfg)
 
-    def __call__(self, tokens, positions, token_mask, cache: KVCache | None = None):
+    def __call__(self, tokens, positions, token_mask, cache: KVCache | None = None, targets=None):
         layer_params = {name: getattr(self.h, name)[...] for name in LAYER_PARAMS}
-        return forward(self.cfg, self.wte[...], layer_params, (self.ln_f_scale[...], self.ln_f_bias[...]),
-                       (self.lm_head_kernel[...], self.lm_head_bias[...]), tokens, positions, token_mask, cache)
+        kernel_DxV, bias_V = self.lm_head_kernel[...], self.lm_head_bias[...]
+        x_BxTxD, cache = forward(self.cfg, self.wte[...], layer_params, (self.ln_f_scale[...], self.ln_f_bias[...]),
+                                 tokens, positions, token_mask, cache)
+        if targets is None:
+            return dense(x_BxTxD, kernel_DxV, self.cfg.dtype) + bias_V.astype(F32), cache
+        B, T, D = x_BxTxD.shape
+        targets_N = jnp.clip(targets, 0, kernel_DxV.shape[1] - 1).reshape(-1)  # padding ids never index out of range
+        nll_N = token_nll(x_BxTxD.reshape(B * T, D), kernel_DxV, bias_V, targets_N, self.cfg.dtype)
+        return nll_N.reshape(B, T), cache
 
 
 def apply(graphdef, params, tokens, positions, token_mask, cache: KVCache | None = None):
@@ -118,11 +126,18 @@ def apply(graphdef, params, tokens, positions, token_mask, cache: KVCache | None
     return nnx.merge(graphdef, params)(tokens, positions, token_mask, cache)
 
 
+def apply_nll(graphdef, params, tokens, positions, token_mask, targets, cache: KVCache | None = None):
+    """Like apply, but returns -log p(targets[b, t] | ...) float32 [B, T] instead of the logits, with the
+    lm_head fused into the loss (jaxformer.token_nll: no [B, T, V] array). Targets are clipped to [0, V)."""
+    return nnx.merge(graphdef, params)(tokens, positions, token_mask, cache, targets)
+
+
 # ---------------------------------------------------------------------------------------------
 # forward pass (plain jnp)
 
-def forward(cfg: ModelConfig, wte_VxD, layer_params, ln_f, lm_head, tokens_BxT, positions_BxT, token_mask_BxT,
+def forward(cfg: ModelConfig, wte_VxD, layer_params, ln_f, tokens_BxT, positions_BxT, token_mask_BxT,
             cache: KVCache | None):
+    """Embedding and all layers, then ln_f: (hidden float32 [B, T, D], updated cache or None)."""
     B, T = tokens_BxT.shape
     token_mask_BxT = token_mask_BxT.astype(bool)
     x_BxTxD = jnp.take(wte_VxD, tokens_BxT, axis=0).astype(F32)
@@ -157,10 +172,9 @@ def forward(cfg: ModelConfig, wte_VxD, layer_params, ln_f, lm_head, tokens_BxT, 
             (x_BxTxD, kv), _ = layer_step((x_BxTxD, kv), (i, jax.tree.map(lambda a: a[i], layer_params)))
 
     x_BxTxD = layer_norm(x_BxTxD, *ln_f, cfg.layer_norm_epsilon)
-    logits_BxTxV = dense(x_BxTxD, lm_head[0], cfg.dtype) + lm_head[1].astype(F32)
     if cache is not None:
         cache = KVCache(k=kv[0], v=kv[1], kv_mask=kv_mask_BxS, index=cache.index + T)
-    return logits_BxTxV, cache
+    return x_BxTxD, cache
 
 
 def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, kv, layer, index):

@@ -45,9 +45,9 @@ def token_logprobs(graphdef, params, tokens_BxT, lengths_B):
     pad = (T - lengths_B)[:, None]
     slot = jnp.arange(T)[None, :]
     mask = slot >= pad
-    logits, _ = model.apply(graphdef, params, tokens_BxT, jnp.maximum(slot - pad, 0), mask)
-    lp = jax.nn.log_softmax(logits[:, :-1], axis=-1)
-    picked = jnp.take_along_axis(lp, tokens_BxT[:, 1:, None], axis=-1)[..., 0]
+    targets_BxT = jnp.pad(tokens_BxT[:, 1:], ((0, 0), (0, 1)))  # slot t predicts token t + 1
+    nll_BxT, _ = model.apply_nll(graphdef, params, tokens_BxT, jnp.maximum(slot - pad, 0), mask, targets_BxT)
+    picked = -nll_BxT[:, :-1]
     valid = mask[:, 1:] & (slot[:, 1:] > pad)  # the first real token has no prediction
     return jnp.pad(jnp.where(valid, picked, 0.0), ((0, 0), (1, 0)))
 

@@ -23,13 +23,8 @@ def loss_sums(graphdef, params, batch):
     tokens_BxT = batch["tokens"]
     B, T = tokens_BxT.shape
     positions_BxT = jnp.broadcast_to(jnp.arange(T, dtype=jnp.int32), (B, T))  # packed rows: positions from 0
-    logits_BxTxV, _ = model.apply(graphdef, params, tokens_BxT, positions_BxT, jnp.ones((B, T), bool))
-    V = logits_BxTxV.shape[-1]
-    targets_BxT = jnp.clip(batch["targets"], 0, V - 1)  # padding ids never index out of range
-    logits_BxTxV = logits_BxTxV.astype(F32)
-    # logsumexp - target logit: no [B, T, V] log-prob array is materialized (V = 51200 dominates tiny models)
-    nll_BxT = (jax.nn.logsumexp(logits_BxTxV, axis=-1)
-               - jnp.take_along_axis(logits_BxTxV, targets_BxT[..., None], axis=-1)[..., 0])
+    # the head is fused with the loss: no [B, T, V] logits (V = 51200 dominates small models)
+    nll_BxT, _ = model.apply_nll(graphdef, params, tokens_BxT, positions_BxT, jnp.ones((B, T), bool), batch["targets"])
     mask_BxT = batch["loss_mask"].astype(bool)
     # where, not multiply: a masked position contributes exactly zero loss and zero gradient
     return jnp.where(mask_BxT, nll_BxT, 0.0).sum(), mask_BxT.sum().astype(F32)
