@@ -116,7 +116,8 @@ class CodeGen(nnx.Module):
         B, T, D = x_BxTxD.shape
         targets_N = jnp.clip(targets, 0, kernel_DxV.shape[1] - 1).reshape(-1)  # padding ids never index out of range
         nll_N = token_nll(x_BxTxD.reshape(B * T, D), kernel_DxV, bias_V, targets_N, self.cfg.dtype)
-        return nll_N.reshape(B, T), cache
+        last_logits_BxV = dense(x_BxTxD[:, -1], kernel_DxV, self.cfg.dtype) + bias_V.astype(F32)
+        return nll_N.reshape(B, T), last_logits_BxV, cache
 
 
 def apply(graphdef, params, tokens, positions, token_mask, cache: KVCache | None = None):
@@ -127,8 +128,9 @@ def apply(graphdef, params, tokens, positions, token_mask, cache: KVCache | None
 
 
 def apply_nll(graphdef, params, tokens, positions, token_mask, targets, cache: KVCache | None = None):
-    """Like apply, but returns -log p(targets[b, t] | ...) float32 [B, T] instead of the logits, with the
-    lm_head fused into the loss (jaxformer.token_nll: no [B, T, V] array). Targets are clipped to [0, V)."""
+    """Like apply, but with the lm_head fused into the loss (jaxformer.token_nll: no [B, T, V] array):
+    (-log p(targets[b, t] | tokens <= t) float32 [B, T], the logits at the last slot float32 [B, V] (what
+    decoding continues from; under jit an unused output costs nothing), cache). Targets are clipped to [0, V)."""
     return nnx.merge(graphdef, params)(tokens, positions, token_mask, cache, targets)
 
 

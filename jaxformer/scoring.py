@@ -46,7 +46,7 @@ def token_logprobs(graphdef, params, tokens_BxT, lengths_B):
     slot = jnp.arange(T)[None, :]
     mask = slot >= pad
     targets_BxT = jnp.pad(tokens_BxT[:, 1:], ((0, 0), (0, 1)))  # slot t predicts token t + 1
-    nll_BxT, _ = model.apply_nll(graphdef, params, tokens_BxT, jnp.maximum(slot - pad, 0), mask, targets_BxT)
+    nll_BxT, _, _ = model.apply_nll(graphdef, params, tokens_BxT, jnp.maximum(slot - pad, 0), mask, targets_BxT)
     picked = -nll_BxT[:, :-1]
     valid = mask[:, 1:] & (slot[:, 1:] > pad)  # the first real token has no prediction
     return jnp.pad(jnp.where(valid, picked, 0.0), ((0, 0), (1, 0)))

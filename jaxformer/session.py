@@ -30,20 +30,24 @@ import numpy as np
 
 from jaxformer import decoding, model, sampling
 
-MAX_APPEND = 256  # tokens per teacher-forcing call (bounds the [B, T, vocab] logits)
+MAX_APPEND = 256  # tokens per teacher-forcing call (bounds the [B, T, D] activations)
 
 
 @functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2,))
 def _append(graphdef, params, cache, tokens_BxT, positions_BxT, mask_BxT, last_logits_BxV):
     """Teacher-force a left-padded block; log-prob of each real token, and the rows' new last logits."""
     decoding.TRACES["session_append"] += 1
-    logits, cache = model.apply(graphdef, params, tokens_BxT, positions_BxT, mask_BxT, cache)
+    targets_BxT = jnp.pad(tokens_BxT[:, 1:], ((0, 0), (0, 1)))  # slot t predicts the token at t + 1
+    # the head is fused with the log-probs (model.apply_nll): no [B, T, vocab] logits
+    nll_BxT, logits_BxV, cache = model.apply_nll(graphdef, params, tokens_BxT, positions_BxT, mask_BxT,
+                                                 targets_BxT, cache)
+    from_block = -jnp.pad(nll_BxT[:, :-1], ((0, 0), (1, 0)))
+    # a row's first token in this block is predicted by the logits the row ended on before it
+    from_last = jnp.take_along_axis(jax.nn.log_softmax(last_logits_BxV, axis=-1), tokens_BxT, axis=-1)
     first = mask_BxT & ~jnp.pad(mask_BxT[:, :-1], ((0, 0), (1, 0)))  # first real token of the block
-    prev = jnp.concatenate([last_logits_BxV[:, None], logits[:, :-1]], axis=1)
-    prev = jnp.where(first[..., None], last_logits_BxV[:, None], prev)
-    lp = jnp.take_along_axis(jax.nn.log_softmax(prev, axis=-1), tokens_BxT[..., None], axis=-1)[..., 0]
+    lp = jnp.where(first, from_last, from_block)
     has = jnp.any(mask_BxT, axis=1)
-    return jnp.where(mask_BxT, lp, 0.0), jnp.where(has[:, None], logits[:, -1], last_logits_BxV), cache
+    return jnp.where(mask_BxT, lp, 0.0), jnp.where(has[:, None], logits_BxV, last_logits_BxV), cache
 
 
 @functools.partial(jax.jit, donate_argnums=(0,))

@@ -24,7 +24,7 @@ def loss_sums(graphdef, params, batch):
     B, T = tokens_BxT.shape
     positions_BxT = jnp.broadcast_to(jnp.arange(T, dtype=jnp.int32), (B, T))  # packed rows: positions from 0
     # the head is fused with the loss: no [B, T, V] logits (V = 51200 dominates small models)
-    nll_BxT, _ = model.apply_nll(graphdef, params, tokens_BxT, positions_BxT, jnp.ones((B, T), bool), batch["targets"])
+    nll_BxT, _, _ = model.apply_nll(graphdef, params, tokens_BxT, positions_BxT, jnp.ones((B, T), bool), batch["targets"])
     mask_BxT = batch["loss_mask"].astype(bool)
     # where, not multiply: a masked position contributes exactly zero loss and zero gradient
     return jnp.where(mask_BxT, nll_BxT, 0.0).sum(), mask_BxT.sum().astype(F32)
