@@ -194,10 +194,11 @@ def start(logits_BxV, cache, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out
         stop_ids=stop_ids)
 
 
-def decode_step(graphdef, params, st: DecodeState, sp: SamplingParams) -> DecodeState:
+def decode_step(weights: model.LayerWeights, st: DecodeState, sp: SamplingParams) -> DecodeState:
     """Feed each running row's pending token, sample the next; done rows write a masked hole."""
     active = ~st.done
-    logits, cache = model.apply(graphdef, params, st.token[:, None], st.pos[:, None], active[:, None], st.cache)
+    logits, cache = model.apply_unstacked(weights, st.token[:, None], st.pos[:, None], active[:, None],
+                                          st.cache)
     tok, lp = sample_tokens(logits[:, 0], st.keys, st.step, sp)
     col = jnp.minimum(st.step, st.out_tok.shape[1] - 1)
     out_tok = jax.lax.dynamic_update_slice(st.out_tok, jnp.where(active, tok, 0)[:, None], (0, col))
@@ -216,6 +217,7 @@ def decode_step(graphdef, params, st: DecodeState, sp: SamplingParams) -> Decode
 def decode_chunk(graphdef, params, st: DecodeState, sp: SamplingParams, n_steps: int) -> DecodeState:
     """Up to n_steps decode steps; returns early once every row is done (the host then checks stops)."""
     TRACES["decode_chunk"] += 1
+    weights = model.unstack(graphdef, params)  # once per chunk, outside the loop
 
     def cond(carry):
         i, s = carry
@@ -223,7 +225,7 @@ def decode_chunk(graphdef, params, st: DecodeState, sp: SamplingParams, n_steps:
 
     def body(carry):
         i, s = carry
-        return i + 1, decode_step(graphdef, params, s, sp)
+        return i + 1, decode_step(weights, s, sp)
 
     return jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), st))[1]
 

@@ -53,8 +53,8 @@ MASKED_SCORE = float(jnp.finfo(F32).min)  # finite, so a fully masked (padding) 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class KVCache:
-    k: jax.Array  # [L, B, H, S, Dh] cfg.dtype, rotary already applied
-    v: jax.Array  # [L, B, H, S, Dh] cfg.dtype
+    k: jax.Array  # [L, B, H, S, Dh] cfg.dtype values (bf16 as uint16 bits, see write_slots), rotary applied
+    v: jax.Array  # [L, B, H, S, Dh] likewise
     kv_mask: jax.Array  # [B, S] bool: slot holds a real token
     index: jax.Array  # int32 scalar: next slot to write
 
@@ -63,7 +63,8 @@ def init_cache(cfg: ModelConfig, batch: int, max_len: int) -> KVCache:
     """An empty cache with max_len slots per row; callers size it for prompt (incl. padding) + new tokens,
     since writes past the end are clamped by dynamic_update_slice, not reported."""
     shape = (cfg.n_layer, batch, cfg.n_head, max_len, cfg.head_dim)
-    return KVCache(k=jnp.zeros(shape, cfg.dtype), v=jnp.zeros(shape, cfg.dtype),
+    store = cache_storage_dtype(cfg.dtype)
+    return KVCache(k=jnp.zeros(shape, store), v=jnp.zeros(shape, store),
                    kv_mask=jnp.zeros((batch, max_len), bool), index=jnp.zeros((), jnp.int32))
 
 
@@ -134,6 +135,41 @@ def apply_nll(graphdef, params, tokens, positions, token_mask, targets, cache: K
     return nnx.merge(graphdef, params)(tokens, positions, token_mask, cache, targets)
 
 
+KERNELS = ("qkv_proj", "out_proj", "fc_in_kernel", "fc_out_kernel")
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class LayerWeights:
+    """The weights as separate per-layer arrays, matmul kernels already in the compute dtype: the form
+    a decode loop reads every step (see unstack)."""
+    cfg: ModelConfig = dataclasses.field(metadata=dict(static=True))
+    wte: jax.Array
+    layers: tuple  # n_layer dicts, LAYER_PARAMS -> that layer's array
+    ln_f: tuple
+    lm_head: tuple
+
+
+def unstack(graphdef, params) -> LayerWeights:
+    """Per-layer weights for a decode loop; call inside jit, outside the loop. Indexing the stacked
+    [L, ...] arrays inside a while loop makes XLA:CPU copy every layer's slice on every step (~1/3 of a
+    125M decode step); slicing (and casting kernels to cfg.dtype) once per loop avoids that."""
+    m = nnx.merge(graphdef, params)
+    dtype = m.cfg.dtype
+    stacked = {name: getattr(m.h, name)[...] for name in LAYER_PARAMS}
+    layers = tuple({name: (a[i].astype(dtype) if name in KERNELS else a[i]) for name, a in stacked.items()}
+                   for i in range(m.cfg.n_layer))
+    return LayerWeights(cfg=m.cfg, wte=m.wte[...], layers=layers, ln_f=(m.ln_f_scale[...], m.ln_f_bias[...]),
+                        lm_head=(m.lm_head_kernel[...].astype(dtype), m.lm_head_bias[...]))
+
+
+def apply_unstacked(w: LayerWeights, tokens, positions, token_mask, cache: KVCache | None = None):
+    """model.apply on unstack()'s weights: (logits float32 [B, T, V], cache)."""
+    cfg = w.cfg
+    x_BxTxD, cache = forward(cfg, w.wte, w.layers, w.ln_f, tokens, positions, token_mask, cache)
+    return dense(x_BxTxD, w.lm_head[0], cfg.dtype) + w.lm_head[1].astype(F32), cache
+
+
 # ---------------------------------------------------------------------------------------------
 # forward pass (plain jnp)
 
@@ -165,13 +201,16 @@ def forward(cfg: ModelConfig, wte_VxD, layer_params, ln_f, tokens_BxT, positions
         x_BxTxD, kv = block(cfg, params, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, kv, i, index)
         return (x_BxTxD, kv), None
 
-    if cfg.remat:
+    unstacked = isinstance(layer_params, tuple)  # unstack()'s per-layer weights: always unrolled
+    if cfg.remat and not unstacked:
         layer_step = jax.checkpoint(layer_step, prevent_cse=not cfg.scan_layers)
-    if cfg.scan_layers:
+    if cfg.scan_layers and not unstacked:
         (x_BxTxD, kv), _ = jax.lax.scan(layer_step, (x_BxTxD, kv), (jnp.arange(cfg.n_layer), layer_params))
     else:
-        for i in range(cfg.n_layer):
-            (x_BxTxD, kv), _ = layer_step((x_BxTxD, kv), (i, jax.tree.map(lambda a: a[i], layer_params)))
+        per_layer = layer_params if unstacked else [jax.tree.map(lambda a: a[i], layer_params)
+                                                    for i in range(cfg.n_layer)]
+        for i, params in enumerate(per_layer):
+            (x_BxTxD, kv), _ = layer_step((x_BxTxD, kv), (i, params))
 
     x_BxTxD = layer_norm(x_BxTxD, *ln_f, cfg.layer_norm_epsilon)
     if cache is not None:
@@ -199,9 +238,9 @@ def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, kv, la
         k_BxHxSxK, v_BxHxSxK = k_BxHxTxK, v_BxHxTxK
     else:
         start = (layer, 0, 0, index, 0)
-        k_all = jax.lax.dynamic_update_slice(k_all, k_BxHxTxK[None].astype(k_all.dtype), start)
-        v_all = jax.lax.dynamic_update_slice(v_all, v_BxHxTxK[None].astype(v_all.dtype), start)
-        k_BxHxSxK, v_BxHxSxK = k_all[layer], v_all[layer]
+        k_all = write_slots(k_all, k_BxHxTxK[None], start, cfg.dtype)
+        v_all = write_slots(v_all, v_BxHxTxK[None], start, cfg.dtype)
+        k_BxHxSxK, v_BxHxSxK = read_slots(k_all[layer], cfg.dtype), read_slots(v_all[layer], cfg.dtype)
 
     attn_BxTxD = attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_BxTxS, cfg.dtype)
     attn_BxTxD = dense(attn_BxTxD, p["out_proj"], cfg.dtype)
@@ -209,6 +248,25 @@ def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, kv, la
                             approximate=True)  # gelu_new
     mlp_BxTxD = dense(mlp_BxTxF, p["fc_out_kernel"], cfg.dtype) + p["fc_out_bias"].astype(F32)
     return x_BxTxD + attn_BxTxD + mlp_BxTxD, (k_all, v_all)
+
+
+def cache_storage_dtype(dtype):
+    """bf16 caches hold uint16 bit patterns: XLA:CPU has no bf16 dynamic-update-slice and converts the
+    whole [L, B, H, S, Dh] cache to f32 and back on every write (3/4 of a 125M bf16 decode step), and a
+    bitcast around a bf16 cache still defeats the in-place update. uint16 updates in place."""
+    return jnp.uint16 if jnp.dtype(dtype) == jnp.bfloat16 else jnp.dtype(dtype)
+
+
+def write_slots(cache, update, start, dtype):
+    """dynamic_update_slice of `update` (as dtype, stored per cache_storage_dtype) into `cache`, in place."""
+    update = update.astype(dtype)
+    if cache.dtype == jnp.uint16:
+        update = jax.lax.bitcast_convert_type(update, jnp.uint16)
+    return jax.lax.dynamic_update_slice(cache, update, start)
+
+
+def read_slots(cache_layer, dtype):
+    return jax.lax.bitcast_convert_type(cache_layer, dtype) if cache_layer.dtype == jnp.uint16 else cache_layer
 
 
 def attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_BxTxS, dtype):

@@ -185,12 +185,15 @@ def test_bfloat16_compute_and_params_close_to_float32(tiny_model):
     assert 0 < float(jnp.abs(mixed - reference).max()) < 0.05 * scale
 
     cache = model.init_cache(cfg.replace(dtype="bfloat16"), 2, 12)
-    assert cache.k.dtype == jnp.bfloat16
+    assert cache.k.dtype == jnp.uint16  # bf16 bit patterns (model.cache_storage_dtype)
     params16 = jax.tree.map(lambda x: x.astype(jnp.bfloat16), params)
     logits16, cache = run(bf16_graphdef, params16, tokens, cache=cache)
     assert int(cache.index) == SHAPE[1]
-    assert logits16.dtype == jnp.float32 and cache.k.dtype == jnp.bfloat16
+    assert logits16.dtype == jnp.float32 and cache.k.dtype == jnp.uint16
     assert float(jnp.abs(logits16 - reference).max()) < 0.05 * scale
+    # the stored bits are the bf16 keys: re-running without a cache gives the same logits
+    no_cache, _ = run(bf16_graphdef, params16, tokens)
+    np.testing.assert_allclose(logits16, no_cache, atol=1e-5 * scale)
 
 
 @pytest.mark.parametrize("b_shape", [(16, 24), (3, 16, 24)])  # a weight, and batched (attention) operands
