@@ -63,7 +63,7 @@ def main() -> None:
         times.append(dt)
     med = statistics.median(times)
     print(json.dumps({"peer": "hf_generate", "dtype": args.dtype, "batch": args.batch, "seconds": med,
-                      "times": times, "tokens": tokens, "tokens_per_s": tokens / med}))
+                      "threads": args.threads, "times": times, "tokens": tokens, "tokens_per_s": tokens / med}))
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ def main() -> None:
     ap.add_argument("--new", type=int, default=128)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--dtype", default="float32")
-    ap.add_argument("--peer-threads", type=int, default=1, help="torch threads (see sampling_throughput.py)")
+    ap.add_argument("--peer-threads", type=int, nargs="+", default=[1, 2],
+                    help="torch thread counts to try for the peer; its fastest is used")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = pathlib.Path(tmp) / args.model_size
@@ -67,11 +68,13 @@ def main() -> None:
         med, times = ours(d, args.rows, args.turns, args.turn_tokens, args.new, args.reps, args.dtype)
         cmd = [sys.executable, str(ROOT / "benchmarks" / "hf_generate_peer.py"), "--model", str(d),
                "--batch", str(args.rows), "--turns", str(args.turns), "--turn-tokens", str(args.turn_tokens),
-               "--new", str(args.new), "--reps", str(args.reps), "--threads", str(args.peer_threads)]
-        hf = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+               "--new", str(args.new), "--reps", str(args.reps)]
+        runs = [subprocess.run(cmd + ["--threads", str(t)], check=True, capture_output=True, text=True).stdout
+                for t in args.peer_threads]
+        hf = min((json.loads(out.strip().splitlines()[-1]) for out in runs), key=lambda r: r["seconds"])
     tokens = args.rows * args.turns * args.new
     print(json.dumps({"model": args.model_size, "dtype": args.dtype, "ours_s": round(med, 2), "ours_times": times,
-                      "hf_s": round(hf["seconds"], 2), "hf_times": hf["times"],
+                      "hf_s": round(hf["seconds"], 2), "hf_times": hf["times"], "hf_threads": hf["threads"],
                       "ours_tok_s": round(tokens / med, 1), "hf_tok_s": round(tokens / hf["seconds"], 1),
                       "speedup": round(hf["seconds"] / med, 2)}))
 

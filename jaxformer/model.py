@@ -151,9 +151,8 @@ class LayerWeights:
 
 
 def unstack(graphdef, params) -> LayerWeights:
-    """Per-layer weights for a decode loop; call inside jit, outside the loop. Indexing the stacked
-    [L, ...] arrays inside a while loop makes XLA:CPU copy every layer's slice on every step (~1/3 of a
-    125M decode step); slicing (and casting kernels to cfg.dtype) once per loop avoids that."""
+    """The weights as per-layer arrays with kernels in cfg.dtype, for a decode loop (decoding.decode_weights
+    says why)."""
     m = nnx.merge(graphdef, params)
     dtype = m.cfg.dtype
     stacked = {name: getattr(m.h, name)[...] for name in LAYER_PARAMS}

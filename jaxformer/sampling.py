@@ -199,6 +199,7 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
     """
     ndev = 1 if mesh is None else mesh.size
     B = st.token.shape[0]
+    weights = decoding.decode_weights(graphdef, params)  # per-layer, compute dtype: once, not per step
     slots = np.arange(B)  # device row -> index into host (>= len(host): batch padding)
     while True:
         st = _check(st, slots, host, tokenizer)
@@ -213,7 +214,7 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
             st = decoding.take_rows(st, jnp.asarray(keep))
             slots, B = slots[keep], smaller
         st = decoding.shard_rows(st, mesh)
-        st = decoding.decode_chunk(graphdef, params, st, sp, chunk)
+        st = decoding.decode_chunk(weights, st, sp, chunk)
 
 
 def _check(st, slots, host, tokenizer):
