@@ -217,7 +217,10 @@ def decode_step(weights: model.LayerWeights, st: DecodeState, sp: SamplingParams
 # while loop makes XLA:CPU copy each layer's slice on every step (~1/3 of a 125M step), and casting f32
 # weights to a bf16 compute dtype per chunk cost ~9 ms per 125M step; so the per-layer, cast weights
 # are made once per batch (one extra copy of the weights in the compute dtype while sampling).
-decode_weights = jax.jit(model.unstack, static_argnums=0)
+@functools.partial(jax.jit, static_argnums=0)
+def decode_weights(graphdef, params) -> model.LayerWeights:
+    TRACES["decode_weights"] += 1
+    return model.unstack(graphdef, params)
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3), donate_argnums=(1,))
