@@ -290,3 +290,18 @@ def test_cli_prepare_then_inspect(tmp_path, capsys):
     assert lines[1].startswith("--- step 1, example 0: 8/8 targets")
     assert cli.main(["data", "inspect", str(tmp_path / "src")]) == 2
     assert "not a prepared dataset" in capsys.readouterr().err
+
+
+def test_exclude_patterns_leave_files_out_and_a_pattern_that_matches_nothing_is_an_error(tmp_path, tok):
+    from jaxformer.data import sources
+
+    src = write_corpus(tmp_path / "src")
+    names = lambda files: sorted(p.relative_to(src.resolve()).as_posix() for p in files)  # noqa: E731
+    assert names(sources.resolve([src])) == ["a.py", "b.py", "sub/c.py", "sub/d.txt"]
+    assert names(sources.resolve([src], exclude=["*/sub/*"])) == ["a.py", "b.py"]
+    with pytest.raises(ValueError, match="'\\*/site-packages/\\*' matched none"):
+        sources.resolve([src], exclude=["*/site-packages/*"])
+    with pytest.raises(OSError, match="every source file was excluded"):
+        sources.resolve([src], exclude=["*"])
+    index = run_prepare(src, tmp_path / "out", exclude=("*/sub/*",))
+    assert index["splits"]["train"]["documents"] == 2

@@ -34,6 +34,8 @@ def add_arguments(parser) -> None:
     p.add_argument("--rows-per-shard", type=int, default=8192)
     p.add_argument("--skip-undecodable", action="store_true",
                    help="skip source files that are not UTF-8 (listed in index.json) instead of stopping")
+    p.add_argument("--exclude", nargs="+", default=[], metavar="PATTERN",
+                   help="leave out files whose absolute path matches (fnmatch), e.g. '*/site-packages/*'")
     p.add_argument("--overwrite", action="store_true", help="replace an existing prepared dataset")
     i = sub.add_parser("inspect", help="summarize a prepared dataset and decode one example")
     i.add_argument("path")
@@ -50,7 +52,8 @@ def run(args) -> int:
         cfg = PrepareConfig(sources=tuple(args.source), out=args.out, seq_len=args.seq_len,
                             tokenizer=args.tokenizer, fmt=args.format, text_field=args.text_field,
                             val_fraction=args.val_fraction, seed=args.seed, workers=args.workers,
-                            rows_per_shard=args.rows_per_shard, skip_undecodable=args.skip_undecodable)
+                            rows_per_shard=args.rows_per_shard, skip_undecodable=args.skip_undecodable,
+                            exclude=tuple(args.exclude))
         index = prepare(cfg, overwrite=args.overwrite)
         print(json.dumps({split: {k: v for k, v in info.items() if k != "shards"}
                           for split, info in index["splits"].items()}))

@@ -50,6 +50,7 @@ class PrepareConfig:
     rows_per_shard: int = 8192
     unit_bytes: int = 8 << 20        # size of one unit of work handed to a worker
     skip_undecodable: bool = False   # skip (and list in the index) source files that are not UTF-8
+    exclude: tuple[str, ...] = ()    # fnmatch patterns on absolute paths, e.g. "*/site-packages/*"
 
     def __post_init__(self):
         if not self.sources:
@@ -88,7 +89,8 @@ def work_units(files: list[pathlib.Path], unit_bytes: int) -> list[list[tuple[st
 def fingerprint(cfg: PrepareConfig, files: list[pathlib.Path], tok) -> dict:
     """What the output depends on: settings, the tokenizer's content, each source file's path, size and
     mtime (hashed, so the index stays small for millions of files)."""
-    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("sources", "out", "workers")}
+    skip = ("sources", "out", "workers", "exclude")  # sources and exclude count through the file list
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in skip}
     name = cfg.tokenizer if cfg.tokenizer in ("codegen", "gpt2") else str(pathlib.Path(cfg.tokenizer).resolve())
     files_digest = hashlib.sha256()
     for f in files:
@@ -214,7 +216,7 @@ def prepare(cfg: PrepareConfig, overwrite: bool = False) -> dict:
     """Run the pipeline (module docstring); returns the index."""
     from jaxformer import tokenizer
 
-    files = sources.resolve(cfg.sources)
+    files = sources.resolve(cfg.sources, cfg.exclude)
     tok = tokenizer.load(cfg.tokenizer)
     vocab_size, dtype = len(tok), token_dtype(len(tok))
     fp = fingerprint(cfg, files, tok)

@@ -12,6 +12,7 @@ hidden files and directories are skipped. Explicit files and glob matches are ta
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import glob
 import json
 import os
@@ -36,8 +37,11 @@ def _walk(directory: pathlib.Path) -> Iterator[pathlib.Path]:
                 yield pathlib.Path(root, name)
 
 
-def resolve(specs: Iterable[str | os.PathLike]) -> list[pathlib.Path]:
-    """Files named by paths, directories and globs (`**` recurses), sorted; a spec matching nothing is an error."""
+def resolve(specs: Iterable[str | os.PathLike], exclude: Iterable[str] = ()) -> list[pathlib.Path]:
+    """Files named by paths, directories and globs (`**` recurses), sorted; a spec matching nothing is an
+    error. Files whose absolute path matches an `exclude` fnmatch pattern (e.g. "*/site-packages/*") are
+    left out; a pattern that excludes nothing is an error (most likely a typo)."""
+    exclude = tuple(exclude)
     found: set[pathlib.Path] = set()
     for spec in specs:
         spec = os.path.expanduser(str(spec))
@@ -53,6 +57,13 @@ def resolve(specs: Iterable[str | os.PathLike]) -> list[pathlib.Path]:
         if not matches:
             raise OSError(f"source {spec}: no files matched")
         found.update(m.resolve() for m in matches)
+    for pattern in exclude:
+        dropped = {f for f in found if fnmatch.fnmatchcase(str(f), pattern)}
+        if not dropped:
+            raise ValueError(f"exclude pattern {pattern!r} matched none of the {len(found)} source files")
+        found -= dropped
+    if not found:
+        raise OSError("every source file was excluded")
     return sorted(found)
 
 
