@@ -190,7 +190,8 @@ def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed
     return drive(graphdef, params, st, host, tokenizer, sp, chunk, mesh, compact=True)[1]
 
 
-def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None, compact: bool = True):
+def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None, compact: bool = True,
+          weights=None):
     """Run decode chunks until every row in `host` is finished; returns (state, host rows).
 
     Device rows beyond len(host) are batch padding. With compact=True, whenever the running rows fit
@@ -199,7 +200,8 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
     """
     ndev = 1 if mesh is None else mesh.size
     B = st.token.shape[0]
-    weights = decoding.decode_weights(graphdef, params)  # per-layer, compute dtype: once, not per step
+    if weights is None:  # per-layer, compute dtype: once per call, not per step (callers may keep them)
+        weights = decoding.decode_weights(graphdef, params)
     slots = np.arange(B)  # device row -> index into host (>= len(host): batch padding)
     while True:
         st = _check(st, slots, host, tokenizer)

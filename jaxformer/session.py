@@ -79,6 +79,7 @@ class Session:
         self.history = [""] * batch  # the text each row's cache represents
         self.token_ids: list[list[int]] = [[] for _ in range(batch)]  # tokens in the cache, in order
         self.turn = 0
+        self.decode_weights = None
         self._reset_cache()
 
     def _reset_cache(self):
@@ -171,8 +172,10 @@ class Session:
         st = decoding.resume(self.last_logits, self.cache, pos, jnp.ones(self.batch, bool), keys,
                              jnp.int32(max_new_tokens), jnp.asarray(stop_ids, jnp.int32), N, sampling_params)
         host = [sampling.HostRow(stops, stop_ids) for _ in range(self.batch)]
+        if self.decode_weights is None:  # made on the first turn, reused by every later one
+            self.decode_weights = decoding.decode_weights(self.graphdef, self.params)
         st, host = sampling.drive(self.graphdef, self.params, st, host, self.tokenizer, sampling_params,
-                                  self.chunk_steps, compact=False)
+                                  self.chunk_steps, compact=False, weights=self.decode_weights)
         self.cache = st.cache
         outs = [row.completion(self.tokenizer) for row in host]
         if truncate is not None:
