@@ -162,16 +162,18 @@ def generate(cfg, graphdef, params, tokenizer, prompts: Sequence, *, max_new_tok
     params = decoding.replicate(params, mesh)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths share a batch
     results: list[Completion | None] = [None] * len(ids)
+    weights = decoding.decode_weights(graphdef, params)  # once for every batch of this call
     for start in range(0, len(order), batch_size):
         group = order[start:start + batch_size]
         rows = _run_batch(cfg, graphdef, params, tokenizer, [ids[i] for i in group], [row_ids[i] for i in group],
-                          max_new_tokens, sampling, seed, stops, stop_ids, chunk_steps, mesh)
+                          max_new_tokens, sampling, seed, stops, stop_ids, chunk_steps, mesh, weights)
         for i, row in zip(group, rows):
             results[i] = row.completion(tokenizer)
     return results
 
 
-def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed, stops, stop_ids, chunk, mesh):
+def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed, stops, stop_ids, chunk, mesh,
+               weights):
     ndev = 1 if mesh is None else mesh.size
     B = pow2_bucket(len(ids), 1, ndev)
     P = pow2_bucket(max(len(t) for t in ids), MIN_PROMPT_BUCKET)
@@ -187,7 +189,7 @@ def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed
         (jnp.asarray(tokens), jnp.asarray(lengths), keys), mesh), N, sp, jnp.int32(max_new),
         jnp.asarray(stop_ids, jnp.int32))
     host = [HostRow(stops, stop_ids) for _ in ids]
-    return drive(graphdef, params, st, host, tokenizer, sp, chunk, mesh, compact=True)[1]
+    return drive(graphdef, params, st, host, tokenizer, sp, chunk, mesh, compact=True, weights=weights)[1]
 
 
 def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None, compact: bool = True,
