@@ -25,6 +25,11 @@ setup(
         # MTPB programs import these inside the sandbox; the zygote preloads them.
         "pandas",
         "scikit-learn",
+        # reports: confidence intervals, correlations, plots, BLEU; registry downloads
+        "scipy",
+        "matplotlib",
+        "sacrebleu",
+        "huggingface_hub",
     ],
     extras_require={
         # torch is only for HF parity tests and benchmarks; this exact pin installs a local CPU build.
