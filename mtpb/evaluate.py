@@ -10,6 +10,7 @@ Pass rate (reference / paper): per (sample, test case), averaged per problem, th
 """
 from __future__ import annotations
 
+import collections
 import json
 import os
 import pathlib
@@ -23,6 +24,7 @@ from humaneval.data import read_jsonl
 from humaneval.results import ResultLog, file_sha256, write_text_atomic
 from mtpb import data
 from mtpb.equivalence import MODES, decode_observed, equal
+from mtpb.per_turn import FirstFailingSearch, failure_kind, turn_prefixes
 from mtpb.program import rewrite_last_print
 
 DEFAULT_TIMEOUT_S = 20.0  # reference eval_problem: time_limit(20)
@@ -40,6 +42,7 @@ class Sample:
     case: int  # test case index within the problem
     gold: Any
     program: str
+    prefixes: tuple[str, ...] = ()  # with --per-turn: the program after each turn (mtpb.per_turn)
 
 
 def match_case(problem: data.Problem, inputs: Any, gold: Any, has_gold: bool, where: str) -> int:
@@ -62,7 +65,7 @@ def match_case(problem: data.Problem, inputs: Any, gold: Any, has_gold: bool, wh
                      f"{problem.id}'s gold for this input")
 
 
-def read_samples(path: str | os.PathLike, problems: dict[str, data.Problem]) -> list[Sample]:
+def read_samples(path: str | os.PathLike, problems: dict[str, data.Problem], per_turn: bool = False) -> list[Sample]:
     """Parse and check every row before anything runs; errors name the line and field."""
     samples = []
     for number, row in read_jsonl(path):
@@ -78,7 +81,8 @@ def read_samples(path: str | os.PathLike, problems: dict[str, data.Problem]) -> 
         has_gold = "gold_output" in row
         case = match_case(problem, row["input"], row.get("gold_output"), has_gold, where)
         gold = row["gold_output"] if has_gold else problem.outputs[case]
-        samples.append(Sample(len(samples), number, row, problem, case, gold, row["completions"]))
+        prefixes = tuple(turn_prefixes(row, problem.render(case), where)) if per_turn else ()
+        samples.append(Sample(len(samples), number, row, problem, case, gold, row["completions"], prefixes))
     if not samples:
         raise ValueError(f"{path}: no samples found")
     return samples
@@ -134,8 +138,9 @@ def _clip(text: str, limit: int) -> str:
 
 
 def judge(sample: Sample, result, mode: str, available: dict[str, bytes]) -> dict:
-    """The fields added to a row: verdicts under both modes, engine verdict, observed, error, defects."""
-    fields: dict[str, Any] = {"test_case": sample.case, "verdict": result.verdict}
+    """The fields added to a row: verdicts under both modes, engine verdict, observed, error, defects,
+    sandbox. A row whose history outgrew the model's context (status "context") always fails."""
+    fields: dict[str, Any] = {"test_case": sample.case, "verdict": result.verdict, "sandbox": result.sandbox}
     error = ""
     observed, has_observed = None, result.observed is not None
     if has_observed:
@@ -154,6 +159,9 @@ def judge(sample: Sample, result, mode: str, available: dict[str, bytes]) -> dic
     # the program to finish.
     faithful = has_observed and equal(observed, sample.gold, "faithful")
     strict = has_observed and result.verdict == "passed" and equal(observed, sample.gold, "strict")
+    if sample.row.get("status") == "context":  # mtpb generate: the program is cut short, so it fails
+        faithful = strict = False
+        error = f"history outgrew the model's context (status 'context'); {error or 'ran'}"
     fields.update({
         "passed": faithful if mode == "faithful" else strict,
         "passed_faithful": faithful,
@@ -196,6 +204,8 @@ def summarize(rows: list[dict], samples: list[Sample], mode: str, available: dic
             cat: {"problems": len(pids), **{m: mean(scores[m][p] for p in pids) for m in MODES}}
             for cat, pids in sorted(categories.items())},
         "verdicts": dict(sorted(Counter(r["verdict"] for r in rows).items())),
+        "sandboxes": dict(sorted(Counter(r["sandbox"] for r in rows).items())),
+        "context_rows": sum(r.get("status") == "context" for r in rows),
         "defect_rows": dict(sorted(Counter(f for r in rows for f in r["defects"]).items())),
         "per_problem": {pid: {m: scores[m][pid] for m in MODES} for pid in by_problem},
     }
@@ -205,52 +215,101 @@ def results_path(samples_path: str | os.PathLike) -> pathlib.Path:
     return pathlib.Path(f"{samples_path}_results.jsonl")
 
 
-def make_job(sample: Sample, timeout_s: float, available: dict[str, bytes]):
+def make_job(sample: Sample, timeout_s: float, available: dict[str, bytes], turn: int | None = None):
+    """The job for the whole program (turn None, capturing the last print), or for the program after
+    `turn` (--per-turn; only whether it runs to completion matters)."""
     from humaneval.engine import Job, Limits
 
     files = tuple((rel, available[rel]) for rel in sample.problem.dataset_files if rel in available)
-    return Job(key=str(sample.index), program=rewrite_last_print(sample.program),
-               limits=Limits(timeout_s=timeout_s), capture="last_print", files=files)
+    limits = Limits(timeout_s=timeout_s)
+    if turn is None:
+        return Job(key=str(sample.index), program=rewrite_last_print(sample.program), limits=limits,
+                   capture="last_print", files=files)
+    return Job(key=f"{sample.index}@{turn}", program=rewrite_last_print(sample.prefixes[turn - 1]),
+               limits=limits, files=files)
+
+
+def _drain(queue: collections.deque):
+    while queue:
+        yield queue.popleft()
 
 
 def _run_missing(todo: list[Sample], log: ResultLog, mode: str, timeout_s: float, workers: int | None,
                  available: dict[str, bytes], on_result, progress: bool) -> list[dict]:
     """Run `todo` in the engine, appending each judged row to the log as it finishes; returns the
-    harness errors (rows the sandbox could not run: not scored, left for a rerun)."""
+    harness errors (rows the sandbox could not run: not scored, left for a rerun). With per-turn
+    prefixes, a row is appended once its whole program and its first-failing-turn search are done."""
     from humaneval.engine import Engine
 
-    by_key = {str(s.index): s for s in todo}
+    pending: dict[int, list] = {}  # index -> [sample, whole-program result, FirstFailingSearch | None]
+    queue: collections.deque = collections.deque()
+    for sample in todo:
+        search = FirstFailingSearch(len(sample.prefixes)) if sample.prefixes else None
+        pending[sample.index] = [sample, None, search]
+        queue.append(make_job(sample, timeout_s, available))
+        if search is not None and (turn := search.start()) is not None:
+            queue.append(make_job(sample, timeout_s, available, turn))
     harness_errors = []
     bar = None
     if progress:
         from tqdm import tqdm
 
         resumed = len(log.done)
-        bar = tqdm(total=len(todo), desc=f"mtpb ({resumed} resumed)" if resumed else "mtpb", unit="prog",
+        bar = tqdm(total=len(todo), desc=f"mtpb ({resumed} resumed)" if resumed else "mtpb", unit="row",
                    file=sys.stderr, dynamic_ncols=True)
     try:
         with Engine(workers=workers, preload=PRELOAD) as engine:
-            for result in engine.run(make_job(s, timeout_s, available) for s in todo):
-                sample = by_key[result.key]
-                if result.verdict == "harness_error":
-                    harness_errors.append({"index": sample.index, "line": sample.line, "error": result.error_message})
-                else:
-                    row = {**sample.row, **judge(sample, result, mode, available)}
+            while queue:  # another pass picks up prefixes queued after the engine had drained its input
+                for result in engine.run(_drain(queue)):
+                    index, _, turn = result.key.partition("@")
+                    entry = pending.get(int(index))
+                    if entry is None:
+                        continue  # the row already hit a harness error
+                    sample, _, search = entry
+                    if result.verdict == "harness_error":
+                        harness_errors.append({"index": sample.index, "line": sample.line, "error": result.error_message})
+                        del pending[sample.index]
+                        if bar is not None:
+                            bar.update(1)
+                        continue
+                    if turn:
+                        following = search.on_prefix(int(turn), failure_kind(result))
+                        if following is not None:
+                            queue.append(make_job(sample, timeout_s, available, following))
+                    else:
+                        entry[1] = result
+                        if search is not None:
+                            search.on_full(failure_kind(result))
+                    if entry[1] is None or (search is not None and not search.done):
+                        continue
+                    del pending[sample.index]
+                    row = {**sample.row, **judge(sample, entry[1], mode, available)}
+                    if search is not None:
+                        row.update(first_failing_turn=search.first_failing_turn, first_failing_error=search.error)
                     log.append(sample.index, row)
                     if on_result is not None:
                         on_result(sample.index, row)
-                if bar is not None:
-                    bar.update(1)
+                    if bar is not None:
+                        bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     return harness_errors
 
 
+def evaluation_fingerprint(samples_path, problems_file, timeout_s: float, mode: str,
+                           available: dict[str, bytes], per_turn: bool) -> dict:
+    """What a results file depends on; a leftover partial run with another fingerprint is refused."""
+    return {"samples_sha256": file_sha256(samples_path), "problems_sha256": file_sha256(problems_file),
+            "timeout_s": timeout_s, "mode": mode, "datasets": sorted(available), "per_turn": per_turn}
+
+
 def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike | None = None, *,
              timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None, mode: str = "faithful",
-             datasets_dir: str | os.PathLike | None = None, on_result=None, progress: bool = False) -> dict:
+             datasets_dir: str | os.PathLike | None = None, per_turn: bool = False, on_result=None,
+             progress: bool = False) -> dict:
     """Evaluate every row (resuming an interrupted run), write the results file, return the summary.
+    per_turn also finds each multi-turn row's first failing turn (mtpb.per_turn).
     If some programs hit a harness error, no results file is written and the summary is
     {"harness_errors": [...], "results": None, "rows": n}."""
     if mode not in MODES:
@@ -259,12 +318,10 @@ def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike |
         raise ValueError(f"--timeout must be positive, got {timeout_s}")
     problems_file = data.resolve_path(problems_path)
     problems = data.load(problems_file)
-    samples = read_samples(samples_path, problems)
+    samples = read_samples(samples_path, problems, per_turn)
     available = load_dataset_files({s.problem.id: s.problem for s in samples}.values(), datasets_dir)
     out_path = results_path(samples_path)
-    fingerprint = {
-        "samples_sha256": file_sha256(samples_path), "problems_sha256": file_sha256(problems_file),
-        "timeout_s": timeout_s, "mode": mode, "datasets": sorted(available)}
+    fingerprint = evaluation_fingerprint(samples_path, problems_file, timeout_s, mode, available, per_turn)
     started = time.perf_counter()
     with ResultLog(out_path, fingerprint) as log:
         todo = [s for s in samples if s.index not in log.done]
@@ -276,7 +333,8 @@ def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike |
     summary = summarize(rows, samples, mode, available)
     summary.update({
         "samples": str(samples_path), "results": str(out_path), "problems_file": str(problems_file),
-        "timeout_s": timeout_s, "evaluated_now": len(todo), "wall_s": time.perf_counter() - started,
+        "timeout_s": timeout_s, "per_turn": per_turn, "fingerprint": fingerprint,
+        "evaluated_now": len(todo), "wall_s": time.perf_counter() - started,
         "benchmark_max_achievable": max_achievable(problems, load_dataset_files(problems.values(), datasets_dir)),
     })
     return summary

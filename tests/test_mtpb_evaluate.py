@@ -237,3 +237,80 @@ def test_sigkilled_run_resumes_without_loss_or_duplicates(tmp_path, problems, pr
     for index, row in before.items():  # kept as written, not re-run
         assert final[index]["wall_s"] == row["wall_s"]
     assert not partial.exists()
+
+
+def turns_row(problem, case, completions, **extra):
+    """A multi-turn row as mtpb generate writes it (only the fields mtpb evaluate reads)."""
+    prompts = problem.render(case)
+    turns = [{"prompt": p, "completion": c} for p, c in zip(prompts, completions)]
+    return sample_row(problem, case, completions, mode="multi", turns=turns, **extra)
+
+
+def test_per_turn_finds_the_first_turn_whose_program_raises(tmp_path, problems, problems_file):
+    p1, p3 = problems["1"], problems["3"]
+    good = SOLUTIONS["1"](p1.inputs[0])
+    rows = [
+        turns_row(p1, 0, good, name="good"),
+        turns_row(p1, 0, good[:2] + ["chars = set(undefined_name)"] + good[3:], name="turn3"),
+        turns_row(p1, 0, good[:4] + ["print(chars.nope)"], name="last"),
+        turns_row(p1, 0, [good[0], "while True:\n    pass"] + good[2:], name="loops"),
+        # a def whose body arrives in the next turn: turn 1's program does not parse, the whole one does
+        turns_row(p3, 0, ["def minutes_to_seconds(minutes):", "    return minutes * 60\n"
+                          "def hours_to_seconds(hours):\n    return hours * 3600",
+                          "print(hours_to_seconds(2) + minutes_to_seconds(13))"], name="split_def"),
+        turns_row(p3, 0, ["x = 1", "y = 2", "print(7980)"], name="passes", status="context"),
+    ]
+    samples = write_jsonl(tmp_path / "samples.jsonl", rows)
+    summary = evaluate(samples, problems_file, timeout_s=2, workers=2, per_turn=True)
+    out = {r["name"]: r for r in read_jsonl(results_path(samples))}
+    got = {name: (r["first_failing_turn"], r["first_failing_error"], r["passed"]) for name, r in out.items()}
+    assert got == {"good": (None, None, True), "turn3": (3, "NameError", False), "last": (5, "AttributeError", False),
+                   "loops": (2, "timeout", False), "split_def": (1, "IndentationError", True),
+                   "passes": (None, None, False)}  # status "context" always fails
+    assert out["passes"]["verdict"] == "passed" and "outgrew the model's context" in out["passes"]["error"]
+    assert all(r["turns"] == rows[i]["turns"] and r["mode"] == "multi" for i, r in enumerate(out.values()))
+    assert all(r["sandbox"] for r in out.values()) and sum(summary["sandboxes"].values()) == len(rows)
+    assert summary["context_rows"] == 1 and summary["per_turn"] is True
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda row: row.pop("turns"), "line 1: --per-turn needs the field 'turns'"),
+    (lambda row: row.update(mode="single"), "line 1: --per-turn needs multi-turn rows, this one has mode 'single'"),
+    (lambda row: row["turns"][1].update(completion="y = 3"), "line 1: field 'turns' does not rebuild 'completions' at turn 2"),
+])
+def test_per_turn_bad_rows_are_named(tmp_path, problems, problems_file, capsys, change, message):
+    row = turns_row(problems["3"], 0, ["x = 1", "y = 2", "print(7980)"])
+    change(row)
+    samples = write_jsonl(tmp_path / "samples.jsonl", [row])
+    code = mtpb_main(["evaluate", str(samples), "--problems", str(problems_file), "--per-turn"])
+    assert code == 2 and message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.jsonl"]
+
+
+def test_sigkilled_per_turn_run_resumes_to_the_same_file(tmp_path, problems, problems_file):
+    p3 = problems["3"]
+    rows = [turns_row(p3, i % 5, ["import time\ntime.sleep(0.15)", f"x = {i}",
+                                  f"print({p3.outputs[i % 5]})" if i % 3 else "print(x.y)"], n=i)
+            for i in range(9)]
+    samples = write_jsonl(tmp_path / "samples.jsonl", rows)
+    clean = write_jsonl(tmp_path / "clean.jsonl", rows)
+    partial = results_path(samples).with_name(results_path(samples).name + ".partial")
+    env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "mtpb.cli", "evaluate", str(samples), "--problems",
+                             str(problems_file), "--workers", "1", "--per-turn"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not partial.exists() or partial.read_text().count("\n") < 3):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not results_path(samples).exists() and partial.exists()
+    evaluate(samples, problems_file, workers=2, per_turn=True)
+    evaluate(clean, problems_file, workers=2, per_turn=True)
+
+    def without_times(path):
+        return [{k: v for k, v in r.items() if k != "wall_s"} for r in read_jsonl(results_path(path))]
+
+    resumed = without_times(samples)
+    assert resumed == without_times(clean) and [r["n"] for r in resumed] == list(range(len(rows)))
+    assert [r["first_failing_turn"] for r in resumed] == [None if i % 3 else 3 for i in range(len(rows))]

@@ -11,6 +11,10 @@ Problems file: --problems, else $MTPB_PATH, else ~/.cache/codelm/mtpb/mtpb.jsonl
 upstream when online). Problems 38 and 46 read CSV files upstream never shipped: pass --datasets-dir with
 mlbootcamp5_train.csv and melb_data.csv, or those rows are flagged missing_dataset.
 
+--per-turn (multi-turn rows written by `mtpb generate`, which carry `turns`) also runs the program after
+each turn, in order, and records `first_failing_turn`: the first turn whose program does not run to
+completion (exception, timeout or crash), or null.
+
 Exit codes: 0 done; 2 bad input (the message names the file, line and field); 3 some programs hit a
 harness error (not scored; rerun the same command to retry them).
 """
@@ -31,6 +35,8 @@ def add_arguments(parser) -> None:
                         help="comparison behind the 'passed' field and headline rate (both are computed)")
     parser.add_argument("--datasets-dir", default=None,
                         help="directory holding the CSV files problems 38 and 46 read")
+    parser.add_argument("--per-turn", action="store_true",
+                        help="also find each row's first failing turn (needs the 'turns' field)")
     parser.add_argument("--json", dest="json_path", default=None, help="also write summary numbers here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -49,6 +55,8 @@ def format_table(summary: dict) -> str:
         lines.append(f"{label:24s} " + " ".join(f"{scores[m]:9.2%}" for m in modes))
     lines.append(f"rows {summary['rows']}, problems {summary['problems']}, mode {summary['mode']}, "
                  f"verdicts " + ", ".join(f"{v}={n}" for v, n in summary["verdicts"].items()))
+    if summary.get("context_rows"):
+        lines.append(f"rows whose history outgrew the context (counted as failed): {summary['context_rows']}")
     if summary["defect_rows"]:
         lines.append("flagged rows: " + ", ".join(f"{d}={n}" for d, n in summary["defect_rows"].items()))
     return "\n".join(lines)
@@ -58,7 +66,8 @@ def run(args) -> int:
     from mtpb.evaluate import evaluate, write_summary
 
     summary = evaluate(args.samples, args.problems, timeout_s=args.timeout, workers=args.workers,
-                       mode=args.mode, datasets_dir=args.datasets_dir, progress=not args.no_progress)
+                       mode=args.mode, datasets_dir=args.datasets_dir, per_turn=args.per_turn,
+                       progress=not args.no_progress)
     if summary.get("harness_errors"):
         errors = summary["harness_errors"]
         print(f"HARNESS ERRORS: {len(errors)} of {summary['rows']} programs could not be run and were NOT "
