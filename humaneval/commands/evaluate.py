@@ -54,6 +54,8 @@ def run(args) -> int:
                               exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
     if result.n_resumed:
         print(f"resumed: {result.n_resumed} of {result.n_samples} samples were already done", file=sys.stderr)
+    print(f"unique programs: {result.unique_programs} executed for {result.n_samples - result.n_resumed} "
+          f"samples (identical samples run once)", file=sys.stderr)
     print("verdicts: " + ", ".join(f"{v}={n}" for v, n in result.verdicts.items()), file=sys.stderr)
     errors = result.harness_errors
     if errors:
@@ -63,7 +65,7 @@ def run(args) -> int:
         print(f"HARNESS ERRORS: {len(errors)} of {result.n_samples} samples could not be run and {outcome}",
               file=sys.stderr)
         for error in errors[:5]:
-            print(f"  sample {error['index']} (0-based; {error['task_id']}): {error['error']}", file=sys.stderr)
+            print(f"  sample {error.index} (0-based; {result.task_ids[error.index]}): {error}", file=sys.stderr)
         if not result.complete:
             return EXIT_HARNESS_ERROR
         if result.unscored_tasks:
