@@ -5,6 +5,8 @@ from jaxformer.cli import dispatch
 
 COMMANDS = {
     "evaluate": "humaneval.commands.evaluate",
+    "generate": "humaneval.commands.generate",
+    "run": "humaneval.commands.run",
 }
 
 
