@@ -5,6 +5,7 @@ from jaxformer.cli import dispatch
 
 COMMANDS = {
     "evaluate": "mtpb.commands.evaluate",
+    "compare": "mtpb.commands.compare",
 }
 
 
