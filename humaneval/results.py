@@ -12,7 +12,8 @@ import hashlib
 import os
 import pathlib
 
-from jaxformer.fileio import jsonl_line, parse_json_object, write_jsonl_atomic, write_text_atomic  # noqa: F401
+from jaxformer.fileio import (complete_lines, jsonl_line, parse_json_object, write_jsonl_atomic,  # noqa: F401
+                              write_text_atomic)
 
 INDEX = "_index"
 
@@ -52,7 +53,7 @@ class ResultLog:
 
     def _load(self) -> None:
         raw = self.partial_path.read_bytes()
-        complete = raw[: raw.rfind(b"\n") + 1]  # a torn last line is dropped and rewritten
+        complete = complete_lines(raw)  # a torn last line is dropped and rewritten
         if len(complete) != len(raw):
             with open(self.partial_path, "r+b") as f:
                 f.truncate(len(complete))

@@ -16,8 +16,9 @@ import pathlib
 from collections.abc import Iterable, Iterator
 
 
-def parse_json_object(raw: bytes | str, where: str) -> dict | None:
-    """The object on one line, or None for a blank line; errors start with `where`."""
+def parse_json_object(raw: bytes | str, where: object) -> dict | None:
+    """The object on one line, or None for a blank line; errors start with str(where), made only then
+    (so `where` may be costly to print, e.g. a line number counted from a byte offset)."""
     if isinstance(raw, bytes):  # decoded here, so a decoding error names its own line
         try:
             raw = raw.decode("utf-8")
@@ -40,6 +41,11 @@ def parse_jsonl(lines: Iterable[bytes | str], source: str) -> Iterator[tuple[int
         obj = parse_json_object(raw, f"{source} line {number}")
         if obj is not None:
             yield number, obj
+
+
+def complete_lines(raw: bytes) -> bytes:
+    """raw up to its last newline: an append-only log drops a line torn by a kill mid-write."""
+    return raw[: raw.rfind(b"\n") + 1]
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:

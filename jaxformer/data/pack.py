@@ -7,10 +7,11 @@ alongside when the data has per-token loss masks; the loss mask of targets is ma
 """
 from __future__ import annotations
 
-import os
 import pathlib
 
 import numpy as np
+
+from jaxformer.fileio import atomic_path
 
 
 class RowPacker:
@@ -44,12 +45,8 @@ class RowPacker:
 
 
 def save_npy_atomic(path: pathlib.Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.save(f, array)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 class ShardWriter:

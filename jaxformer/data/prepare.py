@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from jaxformer.data import formats, sources
 from jaxformer.data.pack import RowPacker, ShardWriter
+from jaxformer.fileio import atomic_path
 
 INDEX = "index.json"
 FORMAT_VERSION = 1
@@ -162,10 +163,8 @@ def _tokenize_job(job: tuple[PrepareConfig, int, list, str, str]) -> int:
     for s in SPLITS:
         arrays[f"{s}_tokens"] = arrays[f"{s}_tokens"].astype(dtype)
     path = pathlib.Path(piece_dir) / f"{unit:06d}.npz"
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:  # a piece is either complete or absent
         np.savez(f, **arrays)
-    os.replace(tmp, path)  # a piece is either complete or absent
     return unit
 
 

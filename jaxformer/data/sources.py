@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import glob
-import json
 import os
 import pathlib
 from collections.abc import Iterable, Iterator
+
+from jaxformer.fileio import parse_json_object
 
 JSONL_SUFFIXES = (".jsonl",)
 DATASETS_SUFFIXES = {".parquet": "parquet", ".json": "json", ".arrow": "arrow"}
@@ -118,14 +119,9 @@ def iter_jsonl(path: pathlib.Path, start: int = 0, end: int | None = None) -> It
                 break
             where = LineRef(path, offset)
             offset += len(raw)
-            if not raw.strip():
+            record = parse_json_object(raw, where)
+            if record is None:
                 continue
-            try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise ValueError(f"{where}: malformed JSON ({err})") from err
-            if not isinstance(record, dict):
-                raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
             yield where, record
 
 

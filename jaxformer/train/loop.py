@@ -10,11 +10,11 @@ step 0, this config's data) or an HF model directory.
 """
 from __future__ import annotations
 
-import json
 import math
 import pathlib
 import time
 
+from jaxformer.fileio import complete_lines, jsonl_line, parse_jsonl, write_jsonl_atomic
 from jaxformer.train.config import DataConfig, TrainConfig
 
 
@@ -74,16 +74,14 @@ class MetricsLog:
             return
         rows = []
         if path.exists() and resume_step > 0:
-            rows = [line for line in path.read_text().splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= resume_step]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(r + "\n" for r in rows))
-        tmp.replace(path)
+            lines = complete_lines(path.read_bytes()).splitlines()  # a kill may have torn the last one
+            rows = [row for _, row in parse_jsonl(lines, str(path)) if row.get("step", 0) <= resume_step]
+        write_jsonl_atomic(path, rows)
 
     def write(self, row: dict) -> None:
         if self.enabled:
             with self.path.open("a") as f:
-                f.write(json.dumps(row) + "\n")
+                f.write(jsonl_line(row))
 
 
 def _init_from(path: str, setup, abstract_params):
