@@ -4,13 +4,14 @@ Input rows are reference mtpb_sample.py output: id, input (the test case's input
 completions (the whole multi-turn program), optionally prompts_completions; other fields are kept.
 Every program has its last statement rewritten into print (mtpb.program), runs in the engine with
 capture="last_print", and the observed value is judged under both comparison modes (mtpb.equivalence).
-Results go through the resumable ResultLog to `<samples>_results.jsonl`, in input order.
+Execution, resume and the harness-error policy are humaneval.runner's (shared with humaneval evaluate);
+results go to `<samples>_results.jsonl`, in input order. Rows hold no timings, so an interrupted and
+resumed run writes the same bytes as an uninterrupted one.
 
 Pass rate (reference / paper): per (sample, test case), averaged per problem, then over problems.
 """
 from __future__ import annotations
 
-import collections
 import json
 import os
 import pathlib
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from humaneval.data import read_jsonl
-from humaneval.results import ResultLog, file_sha256, write_text_atomic
+from humaneval.results import file_sha256, write_text_atomic
 from mtpb import data
 from mtpb.equivalence import MODES, decode_observed, equal
 from mtpb.per_turn import FirstFailingSearch, failure_kind, turn_prefixes
@@ -29,6 +30,7 @@ from mtpb.program import rewrite_last_print
 
 DEFAULT_TIMEOUT_S = 20.0  # reference eval_problem: time_limit(20)
 PRELOAD = ("numpy", "pandas")
+FORMAT_VERSION = 2  # bump when a row's content or the fingerprint changes, so old partial logs are not resumed
 OBSERVED_REPR_CHARS = 200
 ERROR_CHARS = 500
 
@@ -149,7 +151,7 @@ def judge(sample: Sample, result, mode: str, available: dict[str, bytes]) -> dic
         except Exception as err:  # noqa: BLE001 -- an undecodable value is a failure, not a crash
             has_observed, error = False, f"observed value could not be decoded: {err!r}"
     if result.verdict == "timeout":
-        error = f"timed out after {result.wall_s:.1f}s" if result.wall_s else "timed out"
+        error = "timed out"  # the limit is in the summary; rows hold no timings, so files are deterministic
     elif result.error_type or result.error_message:
         error = f"{result.error_type or 'error'}: {result.error_message or ''}".strip()
     elif not has_observed and not error:
@@ -169,7 +171,6 @@ def judge(sample: Sample, result, mode: str, available: dict[str, bytes]) -> dic
         "observed": _clip(repr(observed), OBSERVED_REPR_CHARS) if has_observed else None,
         "error": _clip(error, ERROR_CHARS) or None,
         "defects": case_defects(sample.problem, sample.gold, available),
-        "wall_s": result.wall_s,
     })
     return fields
 
@@ -215,13 +216,12 @@ def results_path(samples_path: str | os.PathLike) -> pathlib.Path:
     return pathlib.Path(f"{samples_path}_results.jsonl")
 
 
-def make_job(sample: Sample, timeout_s: float, available: dict[str, bytes], turn: int | None = None):
+def make_job(sample: Sample, limits, available: dict[str, bytes], turn: int | None = None):
     """The job for the whole program (turn None, capturing the last print), or for the program after
     `turn` (--per-turn; only whether it runs to completion matters)."""
-    from humaneval.engine import Job, Limits
+    from humaneval.engine import Job
 
     files = tuple((rel, available[rel]) for rel in sample.problem.dataset_files if rel in available)
-    limits = Limits(timeout_s=timeout_s)
     if turn is None:
         return Job(key=str(sample.index), program=rewrite_last_print(sample.program), limits=limits,
                    capture="last_print", files=files)
@@ -229,79 +229,59 @@ def make_job(sample: Sample, timeout_s: float, available: dict[str, bytes], turn
                limits=limits, files=files)
 
 
-def _drain(queue: collections.deque):
-    while queue:
-        yield queue.popleft()
+class RowJudge:
+    """humaneval.runner callbacks for MTPB rows. A row is finished by its whole program's result, and
+    with --per-turn prefixes also by its first-failing-turn search (mtpb.per_turn), which submits
+    the next prefix as a follow-up job."""
 
+    def __init__(self, samples: list[Sample], limits, mode: str, available: dict[str, bytes], on_result=None):
+        self.samples, self.limits, self.mode, self.available = samples, limits, mode, available
+        self.on_result, self.runner = on_result, None
+        self.full: dict[int, Any] = {}  # index -> the whole program's ExecResult
+        self.search: dict[int, FirstFailingSearch] = {}
 
-def _run_missing(todo: list[Sample], log: ResultLog, mode: str, timeout_s: float, workers: int | None,
-                 available: dict[str, bytes], on_result, progress: bool) -> list[dict]:
-    """Run `todo` in the engine, appending each judged row to the log as it finishes; returns the
-    harness errors (rows the sandbox could not run: not scored, left for a rerun). With per-turn
-    prefixes, a row is appended once its whole program and its first-failing-turn search are done."""
-    from humaneval.engine import Engine
+    def jobs_for(self, index: int) -> list:
+        sample = self.samples[index]
+        jobs = [make_job(sample, self.limits, self.available)]
+        if sample.prefixes:
+            search = self.search[index] = FirstFailingSearch(len(sample.prefixes))
+            if (turn := search.start()) is not None:
+                jobs.append(make_job(sample, self.limits, self.available, turn))
+        return jobs
 
-    pending: dict[int, list] = {}  # index -> [sample, whole-program result, FirstFailingSearch | None]
-    queue: collections.deque = collections.deque()
-    for sample in todo:
-        search = FirstFailingSearch(len(sample.prefixes)) if sample.prefixes else None
-        pending[sample.index] = [sample, None, search]
-        queue.append(make_job(sample, timeout_s, available))
-        if search is not None and (turn := search.start()) is not None:
-            queue.append(make_job(sample, timeout_s, available, turn))
-    harness_errors = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        resumed = len(log.done)
-        bar = tqdm(total=len(todo), desc=f"mtpb ({resumed} resumed)" if resumed else "mtpb", unit="row",
-                   file=sys.stderr, dynamic_ncols=True)
-    try:
-        with Engine(workers=workers, preload=PRELOAD) as engine:
-            while queue:  # another pass picks up prefixes queued after the engine had drained its input
-                for result in engine.run(_drain(queue)):
-                    index, _, turn = result.key.partition("@")
-                    entry = pending.get(int(index))
-                    if entry is None:
-                        continue  # the row already hit a harness error
-                    sample, _, search = entry
-                    if result.verdict == "harness_error":
-                        harness_errors.append({"index": sample.index, "line": sample.line, "error": result.error_message})
-                        del pending[sample.index]
-                        if bar is not None:
-                            bar.update(1)
-                        continue
-                    if turn:
-                        following = search.on_prefix(int(turn), failure_kind(result))
-                        if following is not None:
-                            queue.append(make_job(sample, timeout_s, available, following))
-                    else:
-                        entry[1] = result
-                        if search is not None:
-                            search.on_full(failure_kind(result))
-                    if entry[1] is None or (search is not None and not search.done):
-                        continue
-                    del pending[sample.index]
-                    row = {**sample.row, **judge(sample, entry[1], mode, available)}
-                    if search is not None:
-                        row.update(first_failing_turn=search.first_failing_turn, first_failing_error=search.error)
-                    log.append(sample.index, row)
-                    if on_result is not None:
-                        on_result(sample.index, row)
-                    if bar is not None:
-                        bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return harness_errors
+    def make_row(self, index: int, job, result) -> dict | None:
+        sample, search = self.samples[index], self.search.get(index)
+        if result.verdict == "harness_error":
+            return {**sample.row, **judge(sample, result, self.mode, self.available)}
+        _, _, turn = job.key.partition("@")
+        if turn:
+            following = search.on_prefix(int(turn), failure_kind(result))
+            if following is not None:
+                self.runner.submit(index, make_job(sample, self.limits, self.available, following))
+        else:
+            self.full[index] = result
+            if search is not None:
+                search.on_full(failure_kind(result))
+        if index not in self.full or (search is not None and not search.done):
+            return None
+        row = {**sample.row, **judge(sample, self.full.pop(index), self.mode, self.available)}
+        if search is not None:
+            row.update(first_failing_turn=search.first_failing_turn, first_failing_error=search.error)
+        if self.on_result is not None:
+            self.on_result(index, row)
+        return row
 
 
 def evaluation_fingerprint(samples_path, problems_file, timeout_s: float, mode: str,
                            available: dict[str, bytes], per_turn: bool) -> dict:
-    """What a results file depends on; a leftover partial run with another fingerprint is refused."""
-    return {"samples_sha256": file_sha256(samples_path), "problems_sha256": file_sha256(problems_file),
-            "timeout_s": timeout_s, "mode": mode, "datasets": sorted(available), "per_turn": per_turn}
+    """What a results file depends on (humaneval.runner.fingerprint: inputs, limits, sandbox mode); a
+    leftover partial run with another fingerprint is refused."""
+    from humaneval.engine import Limits
+    from humaneval.runner import RunSettings, fingerprint
+
+    return fingerprint(f"mtpb.evaluate/{FORMAT_VERSION}", Limits(timeout_s=timeout_s), RunSettings().sandbox,
+                       samples_sha256=file_sha256(samples_path), problems_sha256=file_sha256(problems_file),
+                       mode=mode, datasets=sorted(available), per_turn=per_turn)
 
 
 def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike | None = None, *,
@@ -322,19 +302,25 @@ def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike |
     available = load_dataset_files({s.problem.id: s.problem for s in samples}.values(), datasets_dir)
     out_path = results_path(samples_path)
     fingerprint = evaluation_fingerprint(samples_path, problems_file, timeout_s, mode, available, per_turn)
+    from humaneval.engine import Limits
+    from humaneval.runner import RunSettings, Runner
+
     started = time.perf_counter()
-    with ResultLog(out_path, fingerprint) as log:
-        todo = [s for s in samples if s.index not in log.done]
-        harness_errors = _run_missing(todo, log, mode, timeout_s, workers, available, on_result,
-                                      progress) if todo else []
-        if harness_errors:
-            return {"harness_errors": harness_errors, "results": None, "rows": len(samples)}
-        rows = log.finalize(len(samples))
+    row_judge = RowJudge(samples, Limits(timeout_s=timeout_s), mode, available, on_result)
+    settings = RunSettings(workers=workers, preload=PRELOAD, progress=progress, desc="mtpb", unit="row")
+    runner = row_judge.runner = Runner(out_path, fingerprint, len(samples), row_judge.jobs_for,
+                                       row_judge.make_row, settings)
+    outcome = runner.run()
+    if not outcome.complete:
+        errors = [{"index": e.index, "line": samples[e.index].line, "error": str(e)} for e in outcome.harness_errors]
+        return {"harness_errors": errors, "results": None, "rows": len(samples)}
+    rows = [outcome.rows[i] for i in range(len(samples))]
     summary = summarize(rows, samples, mode, available)
     summary.update({
         "samples": str(samples_path), "results": str(out_path), "problems_file": str(problems_file),
         "timeout_s": timeout_s, "per_turn": per_turn, "fingerprint": fingerprint,
-        "evaluated_now": len(todo), "wall_s": time.perf_counter() - started,
+        "evaluated_now": outcome.evaluated, "programs_run": outcome.unique_programs,
+        "wall_s": time.perf_counter() - started,
         "benchmark_max_achievable": max_achievable(problems, load_dataset_files(problems.values(), datasets_dir)),
     })
     return summary
