@@ -17,10 +17,13 @@ def pyplot():
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> pathlib.Path:
     """Save `fig` as PNG via a temp file and rename, then close it."""
+    from jaxformer.fileio import atomic_path
+
     path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp.png")
     fig.tight_layout()
-    fig.savefig(tmp, dpi=dpi, format="png")
-    pyplot().close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png")
+    finally:
+        pyplot().close(fig)
     return path
