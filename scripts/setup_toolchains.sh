@@ -6,9 +6,9 @@
 # JDK 17 and node 20 come with the machine image; they are checked here, not installed.
 set -euo pipefail
 
-APT_PACKAGES=(g++ libssl-dev golang-go golang-github-stretchr-testify-dev rustc cargo
+APT_PACKAGES=(g++ libssl-dev libboost-dev golang-go golang-github-stretchr-testify-dev rustc cargo
               librust-rand-dev librust-regex-dev librust-md5-dev)
-NPM_PACKAGES=(typescript)
+NPM_PACKAGES=(typescript js-md5)  # js-md5: HumanEval-X JavaScript/162 require()s it
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
