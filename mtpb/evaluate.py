@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
