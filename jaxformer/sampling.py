@@ -37,7 +37,7 @@ class Completion:
     text: str
     token_ids: tuple[int, ...]
     logprobs: tuple[float, ...]
-    stop_reason: str  # "eos" | "stop_sequence" | "length"
+    stop_reason: str  # "eos" | "stop_sequence" | "length" | "truncated" (HostRow.stop_when) | "inactive"
     num_generated: int
 
     @property
@@ -93,7 +93,9 @@ def encode_prompts(tokenizer, prompts, cfg, max_new_tokens: int, truncate: str =
 class HostRow:
     """Host-side record of one row: tokens so far, text decoded so far, stop scan state."""
 
-    def __init__(self, stops, stop_ids):
+    def __init__(self, stops, stop_ids, limit: int | None = None, stop_when=None):
+        self.limit = limit  # this row's own token budget (rows of one batch may differ), or None
+        self.stop_when = stop_when  # host predicate on the text so far: True ends the row ("truncated")
         self.toks: list[int] = []
         self.lps: list[float] = []
         self.text = ""
@@ -105,6 +107,8 @@ class HostRow:
 
     def add(self, toks, lps, tokenizer, final: bool) -> bool:
         """Append new tokens; decode only those; return True if a stop string appeared."""
+        if self.limit is not None and len(self.toks) + len(toks) >= self.limit:
+            toks, lps, final = toks[:self.limit - len(self.toks)], lps[:self.limit - len(self.toks)], True
         self.toks += toks
         self.lps += lps
         if tokenizer is None:
@@ -234,10 +238,16 @@ def _check(st, slots, host, tokenizer):
         if row.add(out_tok[s, n0:n1].tolist(), out_lp[s, n0:n1].tolist(), tokenizer, final=bool(done[s])):
             row.reason = "stop_sequence"
             stopped.append(s)
+        elif row.limit is not None and len(row.toks) >= row.limit:
+            row.reason = "length"
+            stopped.append(s)
         elif done[s]:
             if int(reason[s]) not in decoding.REASONS:
                 raise RuntimeError(f"row finished with unknown stop reason code {int(reason[s])}")
             row.reason = decoding.REASONS[int(reason[s])]
+        elif row.stop_when is not None and row.stop_when(row.text):
+            row.reason = "truncated"  # the caller's truncation can no longer change: stop early
+            stopped.append(s)
     if stopped and not all(done[stopped]):
         idx = jnp.asarray(stopped)
         st = dataclasses.replace(st, done=st.done.at[idx].set(True),
@@ -246,7 +256,8 @@ def _check(st, slots, host, tokenizer):
 
 
 def load(spec: str, **config_changes):
-    """(cfg, graphdef, params, tokenizer) for a model directory (HF format, via jaxformer.hf) or
+    """(cfg, graphdef, params, tokenizer) for a model directory (HF format, via jaxformer.hf), a registry
+    name (an embedded model such as "tiny-python", or "codegen-350M-mono": see checkpoints.registry), or
     "random:<preset>", a randomly initialised preset (seed 0) with the codegen tokenizer."""
     if spec.startswith("random:"):
         from flax import nnx
@@ -256,6 +267,11 @@ def load(spec: str, **config_changes):
         cfg = config.preset(spec.removeprefix("random:")).replace(**config_changes)
         graphdef, params = nnx.split(model.CodeGen(cfg, rngs=nnx.Rngs(0)))
         return cfg, graphdef, params, tokenizer.load("codegen")
+    from checkpoints import registry
     from jaxformer import hf
 
-    return hf.load_model(spec, **config_changes)
+    loaded = hf.load_model(registry.resolve(spec), **config_changes)
+    entry = registry.registry_entry(spec)
+    if entry is not None:
+        registry.check_architecture(entry, loaded[0])
+    return loaded

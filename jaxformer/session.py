@@ -148,30 +148,54 @@ class Session:
             raise ValueError(f"session cache full: {int(self.cache.index)} slots used, {n} more needed, "
                              f"max_len={self.max_len}")
 
+    def retire(self, row: int) -> None:
+        """Row `row` takes no further part: forget its history and free its cache slots (it must be
+        passed as inactive to generate() from now on; re-encoding mode stops re-encoding it)."""
+        self.history[row], self.token_ids[row] = "", []
+        self.cache = dataclasses.replace(self.cache, kv_mask=self.cache.kv_mask.at[row].set(False))
+
     # -- generation -----------------------------------------------------------------------------
-    def generate(self, max_new_tokens: int, sampling_params=sampling.SamplingParams(), *,
+    def generate(self, max_new_tokens: int | Sequence[int], sampling_params=sampling.SamplingParams(), *,
                  stops: Sequence[str] = (), truncate: Callable[[str], str] | None = None,
-                 stop_token_ids: Sequence[int] | None = None) -> list[sampling.Completion]:
+                 stop_token_ids: Sequence[int] | None = None, stop_when: Callable[[str], bool] | None = None,
+                 active: Sequence[bool] | None = None) -> list[sampling.Completion]:
         """Continue every row; each row's history (and cache) then ends at its kept completion text:
-        cut at the first stop string, then by `truncate` (e.g. truncation.mtpb_truncate)."""
+        cut at the first stop string, then by `truncate` (e.g. truncation.mtpb_truncate).
+
+        max_new_tokens may be one budget per row. stop_when(text) is checked between decode chunks;
+        True ends that row early (stop_reason "truncated"; pass a predicate that only fires once
+        `truncate` can no longer change, e.g. truncation.mtpb_settled). Rows with active=False do
+        not generate this turn (empty completion, stop_reason "inactive", history unchanged)."""
         if self.reencode and self.stale:
             self._rebuild()
-        if any(not t for t in self.token_ids):
+        budgets = ([max_new_tokens] * self.batch if isinstance(max_new_tokens, int) else list(max_new_tokens))
+        active = [True] * self.batch if active is None else [bool(a) for a in active]
+        if len(budgets) != self.batch or len(active) != self.batch:
+            raise ValueError(f"generate needs one budget and active flag per row ({self.batch} rows)")
+        rows = [r for r in range(self.batch) if active[r]]
+        if not rows:
+            raise ValueError("generate() needs at least one active row")
+        if any(not self.token_ids[r] for r in rows):
             raise ValueError("every row needs some context before generate(); append() text first")
-        longest = max(len(t) for t in self.token_ids)
-        if longest + max_new_tokens > self.cfg.n_positions:
-            raise ValueError(f"max_new_tokens={max_new_tokens} after {longest} tokens overflows the "
-                             f"{self.cfg.n_positions}-token context")
-        N = sampling.pow2_bucket(max_new_tokens, sampling.MIN_NEW_BUCKET)
+        for r in rows:
+            if budgets[r] < 1 or len(self.token_ids[r]) + budgets[r] > self.cfg.n_positions:
+                raise ValueError(f"row {r}: max_new_tokens={budgets[r]} after {len(self.token_ids[r])} tokens "
+                                 f"overflows the {self.cfg.n_positions}-token context (or is < 1)")
+        longest_budget = max(budgets[r] for r in rows)
+        N = sampling.pow2_bucket(longest_budget, sampling.MIN_NEW_BUCKET)
         self._ensure_room(N)
         index0 = int(self.cache.index)
         stop_ids = tuple(sorted({self.cfg.eos_token_id} if stop_token_ids is None else set(stop_token_ids)))
         keys = jax.vmap(lambda k: jax.random.fold_in(k, self.turn))(self.keys)
         self.turn += 1
         pos = jnp.asarray([len(t) for t in self.token_ids], jnp.int32)
-        st = decoding.resume(self.last_logits, self.cache, pos, jnp.ones(self.batch, bool), keys,
-                             jnp.int32(max_new_tokens), jnp.asarray(stop_ids, jnp.int32), N, sampling_params)
-        host = [sampling.HostRow(stops, stop_ids) for _ in range(self.batch)]
+        st = decoding.resume(self.last_logits, self.cache, pos, jnp.asarray(active), keys,
+                             jnp.int32(longest_budget), jnp.asarray(stop_ids, jnp.int32), N, sampling_params)
+        host = [sampling.HostRow(stops, stop_ids, None if budgets[r] == longest_budget else budgets[r], stop_when)
+                for r in range(self.batch)]
+        for r in range(self.batch):
+            if not active[r]:
+                host[r].reason = "inactive"
         if self.decode_weights is None:  # made on the first turn, reused by every later one
             self.decode_weights = decoding.decode_weights(self.graphdef, self.params)
         st, host = sampling.drive(self.graphdef, self.params, st, host, self.tokenizer, sampling_params,
@@ -179,7 +203,7 @@ class Session:
         self.cache = st.cache
         outs = [row.completion(self.tokenizer) for row in host]
         if truncate is not None:
-            outs = [_retruncate(self.tokenizer, c, truncate(c.text)) for c in outs]
+            outs = [_retruncate(self.tokenizer, c, truncate(c.text)) if a else c for c, a in zip(outs, active)]
         self.history = [h + c.text for h, c in zip(self.history, outs)]
         if self.reencode:
             self.stale = True

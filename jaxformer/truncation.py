@@ -82,11 +82,46 @@ def mtpb_truncate(completion: str) -> str:
     Known quirk (kept on purpose for parity): "^#" also matches at position 0, so a completion that
     *starts* with a comment line is cut to the empty string, even if real code follows it.
     """
+    return _mtpb_cut(completion, comments="always")
+
+
+def mtpb_truncate_fixed(completion: str) -> str:
+    """The reference rules with the leading-comment bug fixed (multi-turn default, docs/mtpb.md):
+    a `^#` line ends the completion only once some code came before it, so a completion may open
+    with comment (and blank) lines. Code = a line whose first non-blank character is not '#'."""
+    return _mtpb_cut(completion, comments="after_code")
+
+
+def mtpb_truncate_single(completion: str) -> str:
+    """Single-turn rule: the reference rules without `^#` (one program naturally has a comment
+    before each step)."""
+    return _mtpb_cut(completion, comments="never")
+
+
+_FIRST_CODE_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+MTPB_SETTLE_MARGIN = 32  # > 2 x the longest pattern (13 chars, "<|endoftext|>"); see mtpb_settled
+
+
+def _mtpb_cut(completion: str, comments: str) -> str:
     prints = list(re.finditer(r"^print", completion, re.MULTILINE))
     if len(prints) > 1:
         completion = completion[: prints[1].start()]
     defs = list(re.finditer(r"^def", completion, re.MULTILINE))
     if len(defs) > 1:
         completion = completion[: defs[1].start()]
-    cuts = [m.start() for m in (t.search(completion) for t in _MTPB_TERMINALS) if m]
+    cuts = [m.start() for m in (t.search(completion) for t in _MTPB_TERMINALS[1:]) if m]
+    if comments != "never":
+        code = _FIRST_CODE_LINE.search(completion) if comments == "after_code" else None
+        start = 0 if comments == "always" else (code.end() if code else len(completion) + 1)
+        hash_line = _MTPB_TERMINALS[0].search(completion, start) if start <= len(completion) else None
+        if hash_line:
+            cuts.append(hash_line.start())
     return completion[: min(cuts)] if cuts else completion
+
+
+def mtpb_settled(truncate, text: str) -> bool:
+    """Whether truncate(text + anything) == truncate(text) is already certain, for the MTPB rules:
+    more text can only add matches starting in the last 12 characters, and the kept part with the
+    match that ended it lies MTPB_SETTLE_MARGIN characters before that (tests/test_mtpb_truncation.py
+    checks this on every prefix of sampled texts). Used to stop generating early."""
+    return len(text) - len(truncate(text)) >= MTPB_SETTLE_MARGIN

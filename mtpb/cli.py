@@ -4,6 +4,7 @@ import sys
 from jaxformer.cli import dispatch
 
 COMMANDS = {
+    "generate": "mtpb.commands.generate",
     "evaluate": "mtpb.commands.evaluate",
     "compare": "mtpb.commands.compare",
 }
