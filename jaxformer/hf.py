@@ -17,6 +17,7 @@ import pathlib
 
 import numpy as np
 
+from jaxformer import fileio
 from jaxformer.config import ModelConfig, from_hf_config, to_hf_config
 
 CONFIG_FILE = "config.json"
@@ -209,12 +210,10 @@ def save_hf(cfg: ModelConfig, params, out_dir: str | os.PathLike, tokenizer=None
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tensors = hf_tensors(cfg, params)
-    # write to temporary names, then rename, so an interrupted save never leaves a half-written model
-    tmp_weights, tmp_config = out / f".{SAFETENSORS_FILE}.tmp", out / f".{CONFIG_FILE}.tmp"
-    save_file(tensors, str(tmp_weights), metadata={"format": "pt"})  # transformers requires format=pt
-    tmp_config.write_text(json.dumps(to_hf_config(cfg), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp_weights, out / SAFETENSORS_FILE)
-    os.replace(tmp_config, out / CONFIG_FILE)
+    # weights first, config last: a directory with a config.json always has its complete weights
+    with fileio.atomic_path(out / SAFETENSORS_FILE) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": "pt"})  # transformers requires format=pt
+    fileio.write_text_atomic(out / CONFIG_FILE, json.dumps(to_hf_config(cfg), indent=2) + "\n")
     if tokenizer is not None:
         tokenizer.save_pretrained(str(out))
     return out

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from humaneval.data import parse_jsonl
+from jaxformer.fileio import write_text_atomic
 
 N_TEST_CASES = 5
 DEFAULT_MAX_GEN_LENGTH = 256  # reference sample_completions(max_gen_length=256) for problems without one
@@ -168,9 +169,7 @@ def download(url: str, dest: pathlib.Path, timeout_s: float = DOWNLOAD_TIMEOUT_S
             text = response.read().decode("utf-8")
         parse(text, source=url)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, dest)
+        write_text_atomic(dest, text)
         return True
     except (OSError, ValueError, UnicodeDecodeError):
         return False
