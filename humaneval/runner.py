@@ -16,6 +16,7 @@ rest the same way for every evaluator:
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import sys
@@ -101,7 +102,9 @@ class Runner:
             self.running[job.key] = ident
             self.queue.append(job)
 
-    def run(self) -> Outcome:
+    def run(self, engine: Engine | None = None) -> Outcome:
+        """Execute what is missing and finalize when complete; `engine` (see shared_engine) lets several
+        runs share one pool of zygotes instead of starting their own."""
         s = self.settings
         harness: dict[int, HarnessError] = {}
         harness_rows: dict[int, dict] = {}
@@ -132,7 +135,7 @@ class Runner:
                 open_rows.discard(index)
                 bar.update(1)
 
-            with bar, Engine(workers=s.workers, preload=s.preload, sandbox=s.sandbox) as engine:
+            with bar, (contextlib.nullcontext(engine) if engine is not None else shared_engine(s)) as engine:
                 # Another pass picks up follow-ups submitted after the engine had drained its input.
                 while self.queue or self.redeliver:
                     for result in engine.run(_drain(self.queue)):
@@ -155,6 +158,11 @@ class Runner:
             if complete:
                 log.finalize(self.total)
         return Outcome(rows, complete, resumed, len(todo), self.submitted, len(self.finished), errors)
+
+
+def shared_engine(settings: RunSettings) -> Engine:
+    """An engine for these settings; its zygotes start on first use. Close it (or use it in `with`)."""
+    return Engine(workers=settings.workers, preload=settings.preload, sandbox=settings.sandbox)
 
 
 def _drain(queue: collections.deque):

