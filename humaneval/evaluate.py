@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import os
 import pathlib
+import time
 from collections.abc import Sequence
 
 from humaneval import data, runner
@@ -232,9 +233,16 @@ def evaluate_run(run_dir: str | os.PathLike, *, timeout: float = 3.0, workers: i
             if missing:
                 raise ValueError(f"{run_dir}: {label} parts have no samples for {len(missing)} problems "
                                  f"(first: {', '.join(missing[:3])})")
+    started = time.perf_counter()
     with contextlib.closing(runner.shared_engine(runner.RunSettings(workers=workers))) as engine:  # one pool, started on first use
-        return {label: RunEvaluation(label, [
+        labels = {label: RunEvaluation(label, [
             evaluate_samples(path, problem_file, timeout=timeout, workers=workers, ks=ks, task_ids=task_ids,
                              ignore_incomplete=len(paths) > 1, exclude_harness_errors=exclude_harness_errors,
                              reuse=True, progress=progress, engine=engine) for path in paths])
             for label, paths in files.items()}
+    if any(e.n_resumed < e.n_samples for r in labels.values() for e in r.evaluations):
+        info = rundir.read_run(run_dir)  # the run's stage times, so the report can state them later
+        stages = info.setdefault("stages", {})
+        stages["evaluate"] = round(stages.get("evaluate", 0.0) + time.perf_counter() - started, 3)
+        rundir.write_run_json(run_dir, info)
+    return labels

@@ -103,10 +103,8 @@ def report_run(run_dir: str | os.PathLike, *, ks: Sequence[int] | None = None, t
         pass_rates.check_ks(ks, n_by_label)
     ks = list(DEFAULT_KS if ks is None else ks)
 
-    started = time.perf_counter()
     evaluations = evaluate_run(run_dir, timeout=timeout, workers=workers, ks=ks,
                                exclude_harness_errors=exclude_harness_errors, progress=progress)
-    evaluate_s = time.perf_counter() - started
     errors = [(e.out_path, len(e.harness_errors)) for r in evaluations.values() for e in r.evaluations
               if not e.complete]
     if errors:
@@ -114,11 +112,7 @@ def report_run(run_dir: str | os.PathLike, *, ks: Sequence[int] | None = None, t
                             "rerun to retry them, or pass --exclude-harness-errors")
     evaluated_now = sum(e.n_samples - e.n_resumed for r in evaluations.values() for e in r.evaluations)
     unique_now = sum(e.unique_programs for r in evaluations.values() for e in r.evaluations)
-    if evaluated_now:  # kept in run.json, so a later report still states it
-        info = rundir.read_run(run_dir)
-        stages = info.setdefault("stages", {})
-        stages["evaluate"] = round(stages.get("evaluate", 0.0) + evaluate_s, 3)
-        rundir.write_run_json(run_dir, info)
+    info = rundir.read_run(run_dir)  # again: evaluate_run added its stage time
 
     started = time.perf_counter()
     every_problem = data.load_problems(problem_file)
@@ -138,7 +132,7 @@ def report_run(run_dir: str | os.PathLike, *, ks: Sequence[int] | None = None, t
     plots_dir.mkdir(exist_ok=True)
     summary["plots"] = [str(p.relative_to(run_dir)) for p in report_plots.write_plots(summary, plots_dir)]
     summary["stages"] = {"generate": (info.get("stages") or {}).get("generate"),
-                         "evaluate": (info.get("stages") or {}).get("evaluate", round(evaluate_s, 3)),
+                         "evaluate": (info.get("stages") or {}).get("evaluate"),
                          "analysis": round(time.perf_counter() - started, 3)}
     write_text_atomic(run_dir / SUMMARY_JSON, json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     out = run_dir / REPORT_MD

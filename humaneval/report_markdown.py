@@ -59,34 +59,35 @@ def pass_at_k_section(summary: dict) -> list[str]:
             "![pass@k against temperature](plots/pass_at_k_vs_temperature.png)", ""]
 
 
-def ranking_section(summary: dict) -> list[str]:
-    lines = ["## Choosing one sample by log-probability (Codex §3.3, Fig. 7)", "",
-             "Pass rate of the one sample picked out of a problem's n: highest mean token log-prob, highest "
-             "sum log-prob, at random (= pass@1), or by an oracle (= pass@n). The curve picks the best of k "
-             "samples drawn at random (exact expectation).", ""]
+def _per_label(summary: dict, key: str, ready: str, missing: str, render_one) -> list[str]:
+    """A subsection per label, or one line saying why the label has none of `key` (its "note")."""
+    lines = []
     for label in _labels(summary):
-        result = summary["labels"][label]["ranking"]
-        if "curve" not in result:
-            lines += [f"- {label}: not ranked ({result['note']})", ""]
-            continue
-        ks = [k for k in CURVE_KS if k <= result["n"]]
-        names = ("mean_logprob", "sum_logprob", "random", "oracle")
-        rows = [[name, percent(result["pass_rate"][name]),
-                 *(percent(result["curve"][name][k - 1]) for k in ks)] for name in names]
-        lines += [f"### {label} (n = {result['n']})", "",
-                  table(["choice", "of all n", *(f"best of {k}" for k in ks)], rows),
-                  f"![ranking curves {label}](plots/ranking_{label}.png)", ""]
+        result = summary["labels"][label][key]
+        lines += render_one(label, result) if ready in result else [f"- {label}: {missing} ({result['note']})", ""]
     return lines
 
 
+def _ranking_one(label: str, result: dict) -> list[str]:
+    ks = [k for k in CURVE_KS if k <= result["n"]]
+    names = ("mean_logprob", "sum_logprob", "random", "oracle")
+    rows = [[name, percent(result["pass_rate"][name]), *(percent(result["curve"][name][k - 1]) for k in ks)]
+            for name in names]
+    return [f"### {label} (n = {result['n']})", "",
+            table(["choice", "of all n", *(f"best of {k}" for k in ks)], rows),
+            f"![ranking curves {label}](plots/ranking_{label}.png)", ""]
+
+
+def ranking_section(summary: dict) -> list[str]:
+    return ["## Choosing one sample by log-probability (Codex §3.3, Fig. 7)", "",
+            "Pass rate of the one sample picked out of a problem's n: highest mean token log-prob, highest "
+            "sum log-prob, at random (= pass@1), or by an oracle (= pass@n). The curve picks the best of k "
+            "samples drawn at random (exact expectation).", "",
+            *_per_label(summary, "ranking", "curve", "not ranked", _ranking_one)]
+
+
 def bleu_section(summary: dict) -> list[str]:
-    lines = ["## BLEU against correctness (Codex §7.2)", "",
-             "Sentence BLEU (sacrebleu, 13a tokenizer) of each sample against the canonical solution.", ""]
-    for label in _labels(summary):
-        result = summary["labels"][label]["bleu"]
-        if "overall" not in result:
-            lines += [f"- {label}: no BLEU ({result['note']})", ""]
-            continue
+    def one(label: str, result: dict) -> list[str]:
         rows = []
         for name, split in [("all problems", result["overall"]), *result["problems"].items()]:
             cells = []
@@ -94,12 +95,15 @@ def bleu_section(summary: dict) -> list[str]:
                 mean = split[kind]["mean"]
                 cells += [split[kind]["count"], "n/a" if mean is None else f"{mean:.2f}"]
             rows.append([name, *cells])
-        lines += [f"### {label}", "",
-                  table(["problems", "correct samples", "mean BLEU", "incorrect samples", "mean BLEU"], rows)]
+        lines = [f"### {label}", "",
+                 table(["problems", "correct samples", "mean BLEU", "incorrect samples", "mean BLEU"], rows)]
         if f"plots/bleu_{label}.png" in summary["plots"]:
             lines.append(f"![BLEU histograms {label}](plots/bleu_{label}.png)")
-        lines.append("")
-    return lines
+        return lines + [""]
+
+    return ["## BLEU against correctness (Codex §7.2)", "",
+            "Sentence BLEU (sacrebleu, 13a tokenizer) of each sample against the canonical solution.", "",
+            *_per_label(summary, "bleu", "overall", "no BLEU", one)]
 
 
 def failures_section(summary: dict) -> list[str]:

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from humaneval import data
+from flaky_engine import FlakyEngine
 from humaneval.evaluate import build_program, evaluate_samples
 from humaneval.mutants import wrong_completion
 from humaneval.passk import pass_at_k
@@ -266,33 +267,6 @@ def test_changed_settings_do_not_resume_a_different_run(tmp_path):
 
 # ---- harness errors ----
 
-class FlakyEngine:
-    """The real engine, except that the chosen job keys come back as harness errors."""
-
-    def __init__(self, real, broken_keys):
-        self.real, self.broken_keys = real, broken_keys
-
-    def __call__(self, **kwargs):
-        self.engine = self.real(**kwargs)
-        return self
-
-    def __enter__(self):
-        self.engine.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.engine.__exit__(*exc)
-
-    def run(self, jobs):
-        import dataclasses
-
-        for result in self.engine.run(jobs):
-            if result.key in self.broken_keys:
-                result = dataclasses.replace(result, verdict="harness_error", error_type="HarnessError",
-                                             error_message="sandbox setup failed")
-            yield result
-
-
 def test_harness_errors_are_not_scored_and_are_retried(tmp_path, monkeypatch, capsys):
     import humaneval.evaluate as evaluate
     import humaneval.runner as runner
@@ -303,7 +277,7 @@ def test_harness_errors_are_not_scored_and_are_retried(tmp_path, monkeypatch, ca
     partial = tmp_path / "s.jsonl_results.jsonl.partial"
     args = ["evaluate", str(samples), "--problems", str(problems), "--no-progress", "--k", "1"]
     real_engine = runner.Engine
-    monkeypatch.setattr(runner, "Engine", FlakyEngine(real_engine, {"0", "4"}))
+    monkeypatch.setattr(runner, "Engine", FlakyEngine({"0", "4"}))
     assert main(args) == 3
     err = capsys.readouterr().err
     assert "HARNESS ERRORS: 2 of 6 samples" in err and "NOT scored" in err and "sample 0 (0-based; Toy/0)" in err
@@ -332,7 +306,7 @@ def test_harness_errors_can_be_excluded_loudly(tmp_path, monkeypatch, capsys):
     rows = read_jsonl(toy_samples(tmp_path / "s.jsonl", 6, sleep=0))
     rows.append({"task_id": "Toy/1", "completion": "    return x\n"})
     samples = write_jsonl(tmp_path / "s.jsonl", rows)
-    monkeypatch.setattr(runner, "Engine", FlakyEngine(runner.Engine, {"0", "4", "6"}))
+    monkeypatch.setattr(runner, "Engine", FlakyEngine({"0", "4", "6"}))
     args = ["evaluate", str(samples), "--problems", str(problems), "--no-progress", "--k", "1,4"]
     assert main(args + ["--exclude-harness-errors"]) == 0
     captured = capsys.readouterr()

@@ -5,37 +5,13 @@ import json
 
 import pytest
 
+from flaky_engine import FlakyEngine
 from humaneval import runner
-from humaneval.engine import Engine, Job, Limits
+from humaneval.engine import Job, Limits
 from jaxformer import fileio
 
 LIMITS = Limits(timeout_s=5.0)
 SETTINGS = runner.RunSettings(workers=2, preload=())
-
-
-class CountingEngine:
-    """The real engine, counting the jobs it executes; chosen keys come back as harness errors."""
-
-    def __init__(self, broken=()):
-        self.broken, self.executed = set(broken), []
-
-    def __call__(self, **kwargs):
-        self.engine = Engine(**kwargs)
-        return self
-
-    def __enter__(self):
-        self.engine.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.engine.__exit__(*exc)
-
-    def run(self, jobs):
-        for result in self.engine.run(jobs):
-            self.executed.append(result.key)
-            if result.key in self.broken:
-                result = dataclasses.replace(result, verdict="harness_error", error_type="Boom", error_message="x")
-            yield result
 
 
 def row_of(index, job, result):
@@ -44,7 +20,7 @@ def row_of(index, job, result):
 
 def test_identical_programs_run_once_and_every_copy_gets_the_verdict(tmp_path, monkeypatch):
     programs = ["pass", "raise ValueError", "pass", "pass", "raise ValueError", "x = 1"]
-    engine = CountingEngine()
+    engine = FlakyEngine()
     monkeypatch.setattr(runner, "Engine", engine)
     outcome = runner.Runner(tmp_path / "out.jsonl", {"h": 1}, len(programs),
                             lambda i: [Job(str(i), programs[i], LIMITS)], row_of, SETTINGS).run()
@@ -59,7 +35,7 @@ def test_identical_programs_run_once_and_every_copy_gets_the_verdict(tmp_path, m
 
 
 def test_follow_up_jobs_and_rows_that_wait_for_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "Engine", CountingEngine())
+    monkeypatch.setattr(runner, "Engine", FlakyEngine())
     seen: dict[int, list[str]] = {}
 
     def make_row(index, job, result):  # each row needs its program, then "print(index)" as a follow-up
@@ -79,14 +55,14 @@ def test_follow_up_jobs_and_rows_that_wait_for_them(tmp_path, monkeypatch):
 def test_harness_errors_are_retried_or_excluded(tmp_path, monkeypatch):
     out = tmp_path / "out.jsonl"
     jobs_for = lambda i: [Job(str(i), f"y = {i}", LIMITS)]  # noqa: E731
-    monkeypatch.setattr(runner, "Engine", CountingEngine(broken={"1"}))
+    monkeypatch.setattr(runner, "Engine", FlakyEngine({"1"}))
     outcome = runner.Runner(out, {"h": 1}, 3, jobs_for, row_of, SETTINGS).run()
     assert not outcome.complete and not out.exists()
-    assert outcome.harness_errors == [runner.HarnessError(1, "Boom", "x")]
-    assert str(outcome.harness_errors[0]) == "harness error: Boom: x"
+    assert outcome.harness_errors == [runner.HarnessError(1, "HarnessError", "sandbox setup failed")]
+    assert str(outcome.harness_errors[0]) == "harness error: HarnessError: sandbox setup failed"
     assert outcome.rows[1]["verdict"] == "harness_error"  # built, but not logged
 
-    engine = CountingEngine(broken={"1"})
+    engine = FlakyEngine({"1"})
     monkeypatch.setattr(runner, "Engine", engine)
     excluding = dataclasses.replace(SETTINGS, exclude_harness_errors=True)
     outcome = runner.Runner(out, {"h": 1}, 3, jobs_for, row_of, excluding).run()
