@@ -1,0 +1,62 @@
+"""Greedy `humaneval generate` equals transformers' CodeGenForCausalLM.generate (greedy) on the same
+random-init weights, cut at the first stop string."""
+import pathlib
+
+import torch
+import transformers
+
+from humaneval import rundir
+from humaneval.generate import Settings, generate_run
+from humaneval_tiny import PROBLEMS, tiny_model_dir, write_problems
+from jaxformer import tokenizer
+from jaxformer.truncation import CODEX_STOPS, truncate_at_stops
+
+NEW = 24
+
+
+def hf_greedy(model_dir, tok) -> dict[str, tuple[str, bool]]:
+    """task_id -> (text of the new tokens up to EOS, whether EOS came)."""
+    hf_model = transformers.CodeGenForCausalLM.from_pretrained(model_dir).eval()
+    out = {}
+    for problem in PROBLEMS:
+        ids = tok.encode(problem["prompt"])
+        with torch.no_grad():
+            seq = hf_model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                    do_sample=False, max_new_tokens=NEW, pad_token_id=tok.eos_token_id)
+        new = seq[0, len(ids):].tolist()
+        eos = tok.eos_token_id in new
+        out[problem["task_id"]] = (tok.decode(new[: new.index(tok.eos_token_id)] if eos else new,
+                                              skip_special_tokens=False), eos)
+    return out
+
+
+def stop_across_the_chunk_boundary(tok, text: str) -> str:
+    """A few characters of the reference text around its 16th token, where the sampler's first 16-step
+    decode chunk ends: random weights seldom write Codex's stops, this one is sure to cut."""
+    ids = tok.encode(text)
+    for start in range(13, 17):
+        piece = tok.decode(ids[start:start + 3])
+        if piece.strip() and "\ufffd" not in piece and piece in text[1:]:
+            return piece
+    raise AssertionError(f"no clean stop string around token 16 of {text!r}")
+
+
+def test_greedy_equals_hf_generate_cut_at_the_first_stop(tmp_path):
+    model_dir = tiny_model_dir()
+    tok = tokenizer.load(model_dir)
+    reference = hf_greedy(model_dir, tok)
+    stops = CODEX_STOPS + (stop_across_the_chunk_boundary(tok, reference["T/0"][0]),)
+    settings = Settings(greedy=True, temperatures=(), max_new_tokens=NEW, stops=stops, batch_size=4)
+    generate_run(model_dir, tmp_path, settings, problems_path=write_problems(tmp_path / "problems.jsonl"))
+    rows = rundir.load_run_samples(tmp_path, rundir.GREEDY)
+    assert [r["task_id"] for r in rows] == ["T/0", "T/1", "T/2"] and list(rundir.samples_files(tmp_path)) == ["greedy"]
+    reasons = []
+    for row in rows:
+        text, eos = reference[row["task_id"]]
+        expected, cut = truncate_at_stops(text, stops)
+        assert row["completion"] == expected, row["task_id"]
+        assert row["stop_reason"] == ("stop_sequence" if cut else "eos" if eos else "length")
+        assert row["temperature"] == 0.0 and row["sample_index"] == 0
+        reasons.append(row["stop_reason"])
+    assert reasons[0] == "stop_sequence"  # the chunk-boundary stop really cut problem 0
+    assert pathlib.Path(tmp_path / "samples_greedy.jsonl").is_file()
