@@ -313,7 +313,8 @@ def sample_passes(cfg, graphdef, params, tokenizer, problems, prompt_ids, settin
 
 
 def largest_k_ok(ks, settings: Settings) -> None:
-    """n must cover the largest pass@k requested (for `humaneval run`)."""
-    if settings.temperatures and ks and max(ks) > settings.n:
-        raise ValueError(f"--k {max(ks)} needs at least that many samples per problem, but --n is {settings.n}")
-
+    """Some samples file must have n >= the largest pass@k requested (for `humaneval run`)."""
+    most = settings.n if settings.temperatures else 1
+    if ks and max(ks) > most:
+        raise ValueError(f"--k {max(ks)} needs at least {max(ks)} samples per problem, but the run makes {most} "
+                         f"(--n {settings.n}{'' if settings.temperatures else ', --greedy only'})")

@@ -140,7 +140,7 @@ def test_a_run_directory_of_another_run_is_refused(reference, model, problems, t
 def test_run_needs_n_at_least_the_largest_k(model, problems, tmp_path, capsys):
     code, err = run_cli(["run", "--out", str(tmp_path), "--problems", str(problems), "--model", model,
                          "--k", "1,10"] + ARGS, capsys)
-    assert code == 2 and "--k 10 needs at least" in err and not list(tmp_path.iterdir())
+    assert code == 2 and "--k 10 needs at least 10 samples per problem, but the run makes 4" in err and not list(tmp_path.iterdir())
 
 
 def test_run_generates_then_evaluates(reference, model, problems, capsys):
@@ -152,3 +152,6 @@ def test_run_generates_then_evaluates(reference, model, problems, capsys):
     assert (reference / "samples_t0.8.jsonl").read_bytes() == before
     results = [json.loads(line) for line in (reference / "samples_t0.8.jsonl_results.jsonl").read_text().splitlines()]
     assert len(results) == 12 and all("passed" in r for r in results)
+    summary = json.loads((reference / "summary.json").read_text())
+    assert (reference / "report.md").is_file() and summary["model"]["sha256"] == rundir.read_run(reference)["model"]["sha256"]
+    assert set(rundir.read_run(reference)["stages"]) >= {"generate", "evaluate"}

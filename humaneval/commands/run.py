@@ -4,8 +4,8 @@
 
 Takes every `humaneval generate` option plus the report's --k/--timeout/--workers. Rerunning the same
 command continues where it stopped: finished samples files and results are kept. --n must be at least
-the largest --k. With several processes (jax.distributed), every process samples its part and process 0
-writes the report.
+the largest explicit --k. The bootstrap seed is 0 (`humaneval report RUN --seed S` redoes the report).
+With several processes (jax.distributed), every process samples its part and process 0 writes the report.
 """
 from __future__ import annotations
 
@@ -16,45 +16,37 @@ HELP = "generate HumanEval samples and write the report, in one resumable comman
 
 def add_arguments(parser) -> None:
     generate_command.add_arguments(parser)
-    parser.add_argument("--k", default="1,10,100", help="pass@k values (default 1,10,100)")
+    parser.add_argument("--k", default=None, help="pass@k values, comma-separated (default 1,10,100; k > n shown "
+                                                  "as n/a); an explicit k above --n is refused before sampling")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds per sample (default 3.0)")
     parser.add_argument("--workers", type=int, default=None, help="parallel sandboxes (default: CPU count)")
-
-
-def report(args, ks) -> None:
-    """B1's humaneval.report when it is there; until then evaluate every samples file of the run."""
-    import sys
-
-    try:
-        from humaneval.report import report_run
-    except ImportError:
-        report_run = None
-    if report_run is not None:
-        out = report_run(args.out, ks=ks, timeout=args.timeout, workers=args.workers,
-                         progress=not args.no_progress)
-        print(f"report: {out}", file=sys.stderr)
-        return
-    from humaneval import rundir
-    from humaneval.evaluate import evaluate_samples
-
-    for label, files in rundir.samples_files(args.out).items():
-        if len(files) != 1:
-            raise ValueError(f"{args.out}: {label} is in {len(files)} part files; `humaneval report` merges them")
-        result = evaluate_samples(files[0], args.problems, timeout=args.timeout, workers=args.workers, ks=ks,
-                                  progress=not args.no_progress)
-        print(f"{label}: {result.pass_at_k} -> {result.out_path}", file=sys.stderr)
+    parser.add_argument("--exclude-harness-errors", action="store_true",
+                        help="report anyway, leaving samples the sandbox could not run out of every number")
 
 
 def run(args) -> int:
+    import sys
+
     from humaneval.commands.evaluate import parse_ks
+    from humaneval.commands.report import EXIT_HARNESS_ERROR
     from humaneval.generate import largest_k_ok
 
-    ks = parse_ks(args.k)
+    ks = None if args.k is None else parse_ks(args.k)
     settings = generate_command.settings_from_args(args)
-    largest_k_ok(ks, settings)
+    if ks is not None:
+        largest_k_ok(ks, settings)
     generate_command.run_generate(args, settings)
     import jax
 
-    if jax.process_index() == 0:
-        report(args, ks)
+    if jax.process_index() != 0:
+        return 0
+    from humaneval.report import HarnessErrors, report_run
+
+    try:
+        out = report_run(args.out, ks=ks, timeout=args.timeout, workers=args.workers,
+                         exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
+    except HarnessErrors as err:
+        print(f"HARNESS ERRORS: {err}", file=sys.stderr)
+        return EXIT_HARNESS_ERROR
+    print(out)
     return 0
