@@ -56,16 +56,6 @@ class CompareSettings:
             raise ValueError(f"--timeout must be positive, got {self.timeout_s}")
 
 
-def parse_problem_ids(text: str | None) -> tuple[str, ...] | None:
-    """"1,5,9" -> ("1", "5", "9"); None or "" -> None (every problem)."""
-    if not text:
-        return None
-    ids = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not ids:
-        raise ValueError(f"--problem-ids: no problem id in {text!r}")
-    return ids
-
-
 def check_inputs(settings: CompareSettings) -> dict:
     """Everything that can be wrong with the inputs, checked before the model loads."""
     problems_file = data.resolve_path(settings.problems)
@@ -184,10 +174,17 @@ def compare(settings: CompareSettings) -> dict:
     return summary
 
 
+def _problem_ids(text: str | None) -> tuple[str, ...] | None:
+    from mtpb.commands.generate import parse_ids  # "1,5,9" -> ["1", "5", "9"], the same rule as generate
+
+    ids = parse_ids(text)
+    return None if ids is None else tuple(ids)
+
+
 def settings_from_args(args) -> CompareSettings:
     return CompareSettings(
         model=args.model, out=args.out, n=args.n, temperature=args.temperature, top_p=args.top_p,
-        seed=args.seed, problems=args.problems, problem_ids=parse_problem_ids(args.problem_ids),
+        seed=args.seed, problems=args.problems, problem_ids=_problem_ids(args.problem_ids),
         difficulty_from=args.difficulty_from, batch_size=args.batch_size, workers=args.workers,
         timeout_s=args.timeout, datasets_dir=args.datasets_dir, progress=not args.no_progress)
 
