@@ -23,6 +23,12 @@ def _bars(ax, groups: dict, title: str) -> None:
     ax.legend(fontsize=8)
 
 
+def _log_if_wide(ax, values, axis: str) -> None:
+    # log axes only for ranges wider than 10x: narrow ones get unreadable minor tick labels
+    if values and min(values) > 0 and max(values) / min(values) > 10:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+
+
 def _per_problem(s: dict, field: str, mode: str) -> list:
     return [p[mode][field] for p in s["per_problem"].values()]
 
@@ -45,8 +51,8 @@ def perplexity(s: dict, path) -> None:
         ax.scatter(xs, ys, s=14, alpha=0.7)
         lo, hi = min(xs + ys), max(xs + ys)
         ax.plot([lo, hi], [lo, hi], color="gray", lw=1, ls="--", label="equal")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        _log_if_wide(ax, xs + ys, "x")
+        _log_if_wide(ax, xs + ys, "y")
         ax.legend(fontsize=8)
     ax.set_xlabel("single-turn prompt perplexity")
     ax.set_ylabel("multi-turn prompt perplexity")
@@ -62,7 +68,8 @@ def ppl_vs_success(s: dict, path) -> None:
                if x is not None and y is not None]
         if pts:
             ax.scatter(*zip(*pts), s=14, alpha=0.7, color=COLORS[mode])
-            ax.set_xscale("log")
+            _log_if_wide(ax, [x for x, _ in pts], "x")
+        ax.set_ylim(-5, 105)
         rho = s["ppl_vs_success"][mode]["spearman"]["rho"]
         ax.set_title(f"{mode}-turn (Spearman rho {'n/a' if rho is None else f'{rho:.2f}'})")
         ax.set_xlabel("prompt perplexity (problem mean)")
