@@ -53,6 +53,10 @@ class Language:
     def steps(self, problem: dict, completion: str, timeout_s: float) -> list[Step]:
         raise NotImplementedError
 
+    def jobs(self, items, engine, timeout_s: float) -> dict[str, Job]:
+        """{key: job} for (key, problem, completion) items; batching languages (Java) compile on `engine` here."""
+        return {key: self.job(key, problem, completion, timeout_s) for key, problem, completion in items}
+
     def job(self, key: str, problem: dict, completion: str, timeout_s: float) -> Job:
         steps = self.steps(problem, completion, timeout_s)
         files = tuple((name, text.encode()) for name, text in self.files(problem, completion).items())
@@ -66,6 +70,7 @@ def sandbox_limits(timeout_s: float, output_bytes: int = 1 << 20) -> Limits:
 
 
 def compile_step(argv, compile_timeout_s: float, **kwargs) -> Step:
+    kwargs.setdefault("output_bytes", 64 << 20)  # objects and binaries (a Rust test binary is ~1 MB)
     return Step(tuple(argv), "compile", compile_timeout_s, **kwargs)
 
 

@@ -1,115 +1,126 @@
-"""Java batching: one javac for many samples, then each sample runs alone in its own sandbox.
+"""Batch compiling (Java, Rust): one compiler call for many samples, then each sample runs alone in its
+own sandbox.
 
-javac costs ~1.3 CPU-s to start and warm up, ~0.08 s per extra file. A batch job (inside the sandbox,
-like every compile) gets up to BATCH_SIZE samples, each under its own package pK (so their Solution and
-Main classes do not clash), and compiles them together. javac names the file of every error; those
-samples get compile_error with their own messages and the rest are compiled again without them (a
-syntax error in one file hides the other files' type errors, hence the retries). What javac cannot
-attribute, a crashed or timed-out batch, or a sample left after the retries, falls back to compiling
-alone. The class files come back as JSON on the batch job's stdout; each passing sample's classes are
-then the files of its own run job. The compiler never executes sample code, so sharing its sandbox
-shares nothing a sample could use against another.
+javac and rustc pay most of their cost once per call (JVM warm-up; std/crate metadata and linking). A
+batch job (inside the sandbox, like every compile) gets up to BATCH_SIZE samples, each as its own unit
+(Java: package pK; Rust: module pK of one test crate) so their names cannot clash, and compiles them
+together. The compiler names the file of every error: those samples get compile_error with their own
+messages and the rest are compiled again without them (an error in an early phase hides the other
+files' later-phase errors, hence up to RETRIES retries). What the compiler cannot attribute, a crashed
+or timed-out batch, or samples left after the retries, fall back to compiling alone. The compiler
+never executes sample code (Java: -proc:none; Rust: no build scripts or proc-macros of the sample's),
+so sharing its sandbox gives one sample nothing against another; Rust has no code before main.
+The batch's products come back as JSON on the job's stdout: Java's class files become each run job's
+files; Rust's test binary is written to the trusted artifact directory (toolcache.store_artifact), which
+the sandbox reads, and each run job executes it filtered to its own module.
 """
 from __future__ import annotations
 
 import base64
 import json
+from dataclasses import asdict, dataclass
 
-from humaneval.engine import ExecResult, Job
+from humaneval.engine import Job
 from humaneval.languages.base import sandbox_limits
-from humaneval.languages.check import language_verdict
 from humaneval.languages.launcher import LIBRARY, job_timeout
 
 BATCH_SIZE = 48
 RETRIES = 3
 BATCH_MAIN = r'''
 import re
-STEP = json.loads(%r)
-pending = json.loads(%r)
+SPEC = json.loads(%r)
+pending = list(SPEC["units"])
 errors = {}
-result = {"classes": {}, "errors": errors, "fallback": []}
+result = {"files": {}, "errors": errors, "fallback": [], "compiled": []}
 for attempt in range(RETRIES + 1):
-    step = dict(STEP, argv=STEP["argv"] + [p + "/" + name for p in pending for name in SOURCES])
+    if SPEC["root_file"]:
+        with open(SPEC["root_file"], "w") as f:
+            f.write(SPEC["root_head"] + "".join(SPEC["root_line"].format(unit=u) for u in pending))
+    argv = SPEC["step"]["argv"] + [a.format(unit=u) for u in pending for a in SPEC["unit_args"]]
     try:
-        run_step(attempt, step)
+        run_step(attempt, dict(SPEC["step"], argv=argv))
+        result["compiled"] = pending
         break
     except CompileError:
         text = open(".step%%d.err" %% attempt, encoding="utf-8", errors="replace").read()
         found = {}
-        for chunk in re.split(r"(?m)^(?=p\d+/\w+\.java:\d+: )", text):
-            match = re.match(r"(p\d+)/", chunk)
+        for chunk in re.split(SPEC["split"], text):
+            match = re.search(SPEC["unit_of_error"], chunk)
             if match and match.group(1) in pending:
                 found[match.group(1)] = found.get(match.group(1), "") + chunk
+        errors.update((u, m[-TAIL:]) for u, m in found.items())
         if not found or attempt == RETRIES:
-            result["fallback"] = [p for p in pending if p not in found] if found else pending
-            errors.update(found)
+            result["fallback"] = [u for u in pending if u not in found]
             pending = []
             break
-        errors.update((p, m[-TAIL:]) for p, m in found.items())
-        pending = [p for p in pending if p not in found]
+        pending = [u for u in pending if u not in found]
     except CompileTimeout:
         result["fallback"], pending = pending, []
         break
-for p in pending:
-    for root, _, names in os.walk("classes/" + p):
+for path in [p.format(unit=u) for u in pending for p in SPEC["emit"]] + (SPEC["emit_once"] if pending else []):
+    for root, _, names in (os.walk(path) if os.path.isdir(path) else [(os.path.dirname(path), None, [os.path.basename(path)])]):
         for name in names:
             with open(os.path.join(root, name), "rb") as f:
-                result["classes"][os.path.join(root, name)] = base64.b64encode(f.read()).decode()
+                result["files"][os.path.join(root, name)] = base64.b64encode(f.read()).decode()
 sys.stdout.write("\n" + json.dumps(result) + "\n")
 '''
+# A compile error the batch attributed to this sample: reported through the sandbox like any other
+# verdict, so every sample's result comes from one job of its own.
+COMPILE_ERROR_PROGRAM = "class CompileError(Exception):\n    pass\nraise CompileError(%r)\n"
 
 
-def batch_program(step, packages, sources) -> str:
-    head = f"RETRIES = {RETRIES}\nSOURCES = {list(sources)!r}\n"
-    from dataclasses import asdict
-    return LIBRARY + head + BATCH_MAIN % (json.dumps(asdict(step)), json.dumps(packages))
+@dataclass(frozen=True)
+class BatchSpec:
+    """How one language batches (see the module docstring); {unit} is replaced by each unit's name."""
+    step: object  # launcher.Step of the compiler, argv without the per-unit arguments
+    units: tuple[str, ...]
+    unit_args: tuple[str, ...] = ()  # appended per unit (Java: its two source files)
+    root_file: str = ""  # rewritten before each attempt with root_head + root_line per unit (Rust: main.rs)
+    root_head: str = ""
+    root_line: str = ""
+    split: str = r"(?m)^(?=error)"  # splits the compiler's stderr into one chunk per diagnostic
+    unit_of_error: str = r"(p\d+)"  # group 1 of its first match in a chunk: the unit at fault
+    emit: tuple[str, ...] = ()  # per compiled unit: files or dirs sent back
+    emit_once: tuple[str, ...] = ()  # sent back once when anything compiled (Rust: the binary)
 
 
-def java_batch_jobs(language, items, engine, timeout_s: float):
-    """check.check_items for Java: batch compiles, then one run job per compiled sample."""
-    from humaneval.languages.java import RUNNER, runner_source
-    batches = [items[i:i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE)]
+def batch_program(spec: BatchSpec) -> str:
+    wire = {**asdict(spec), "step": asdict(spec.step)}
+    return LIBRARY + f"RETRIES = {RETRIES}\n" + BATCH_MAIN % json.dumps(wire)
+
+
+def batched_jobs(language, items, engine, timeout_s: float) -> dict[str, Job]:
+    """{key: the job that checks it}. Batch compiles run now on `engine`; each sample then has a run job
+    (language.batch_run_job), a job reporting its compile error, or (fallback) its single-sample job."""
     compile_jobs, members = [], {}
-    for number, batch in enumerate(batches):
-        files, packages = [], []
-        for k, (key, problem, completion) in enumerate(batch):
-            package = f"p{k}"
-            packages.append(package)
-            files.append((f"{package}/Main.java", language.program(problem, completion, package).encode()))
-            files.append((f"{package}/{RUNNER}.java", runner_source(package).encode()))
-        step = language.compile_step((), timeout_s=language.compile_timeout_s + 2.0 * len(batch))
-        program = batch_program(step, packages, ("Main.java", f"{RUNNER}.java"))
-        compile_jobs.append(Job(f"batch{number}", program, sandbox_limits(job_timeout([step]) * (RETRIES + 1),
-                                                                       output_bytes=64 << 20), files=tuple(files)))
-        members[f"batch{number}"] = {f"p{k}": item for k, item in enumerate(batch)}
-    later = []  # run jobs and single-sample fallbacks
+    for number in range(0, len(items), BATCH_SIZE):
+        batch = items[number:number + BATCH_SIZE]
+        group = {f"p{k}": item for k, item in enumerate(batch)}
+        spec, files = language.batch_spec(group)
+        timeout = job_timeout([spec.step]) * (RETRIES + 1)
+        key = f"batch{number}"
+        compile_jobs.append(Job(key, batch_program(spec), sandbox_limits(timeout, output_bytes=256 << 20),
+                                files=tuple((name, text.encode()) for name, text in files.items())))
+        members[key] = group
+    jobs = {}
     for result in engine.run(compile_jobs):
         group = members[result.key]
         outcome = parse_batch(result)
         if outcome is None:  # the batch itself failed: every sample compiles alone
-            later += [language.job(key, problem, completion, timeout_s) for key, problem, completion in group.values()]
-            continue
-        for package, message in outcome["errors"].items():
-            error = ExecResult(group[package][0], "failed", "CompileError", message, sandbox=result.sandbox)
-            yield language_verdict(error), error
-        later += [language.job(*group[package], timeout_s) for package in outcome["fallback"]]
-        classes: dict[str, list] = {}
-        for path, data in outcome["classes"].items():
-            classes.setdefault(path.split("/")[1], []).append((path, base64.b64decode(data)))
-        for package, files in classes.items():
-            later.append(Job(group[package][0], _run_program(language, package, timeout_s),
-                             sandbox_limits(timeout_s + 2.0), files=tuple(files)))
-    for result in engine.run(later):
-        yield language_verdict(result), result
+            outcome = {"errors": {}, "fallback": list(group), "compiled": [], "files": {}}
+        for unit, message in outcome["errors"].items():
+            key = group[unit][0]
+            jobs[key] = Job(key, COMPILE_ERROR_PROGRAM % message, sandbox_limits(5.0))
+        for unit in outcome["fallback"]:
+            jobs[group[unit][0]] = language.job(*group[unit], timeout_s)
+        files = {path: base64.b64decode(data) for path, data in outcome["files"].items()}
+        for unit in outcome["compiled"]:
+            key, problem, completion = group[unit]
+            jobs[key] = language.batch_run_job(key, unit, problem, files, timeout_s)
+    return jobs
 
 
-def _run_program(language, package: str, timeout_s: float) -> str:
-    from humaneval.languages.java import RUNNER
-    from humaneval.languages.launcher import launcher_program
-    return launcher_program([language.run_step(f"{package}.{RUNNER}", timeout_s)])
-
-
-def parse_batch(result: ExecResult) -> dict | None:
+def parse_batch(result) -> dict | None:
     if result.verdict != "passed":
         return None
     try:

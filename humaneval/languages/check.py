@@ -24,13 +24,8 @@ def check_items(language: Language, items: Iterable[tuple[str, dict, str]], engi
                 timeout_s: float = 3.0) -> Iterator[tuple[str, ExecResult]]:
     """items: (key, problem, completion). Yields (verdict, result) in completion order, key in result.key.
     Languages with a batch compiler (Java) compile many samples per sandbox first (batch.py)."""
-    items = list(items)
-    batcher = getattr(language, "batch_jobs", None)
-    if batcher is not None and len(items) > 1:
-        yield from batcher(items, engine, timeout_s)
-        return
-    jobs = (language.job(key, problem, completion, timeout_s) for key, problem, completion in items)
-    for result in engine.run(jobs):
+    jobs = language.jobs(list(items), engine, timeout_s)
+    for result in engine.run(jobs.values()):
         yield language_verdict(result), result
 
 

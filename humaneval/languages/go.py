@@ -44,9 +44,15 @@ def strip_comments(code: str) -> str:
     return re.sub(r"/\*.*?\*/", "", re.sub(r"//[^\n]*", "", code), flags=re.S)
 
 
-def used_imports(code: str) -> list[str]:
+def used_imports(code: str, candidates=KNOWN_PACKAGES) -> list[str]:
     code = strip_comments(code)
-    return [p for p in KNOWN_PACKAGES if re.search(r"(?<![\w.])" + re.escape(p.split("/")[-1]) + r"\.", code)]
+    return [p for p in dict.fromkeys(candidates)
+            if re.search(r"(?<![\w.])" + re.escape(p.split("/")[-1]) + r"\.", code)]
+
+
+def import_block(packages) -> str:
+    lines = "".join(f'    "{p}"\n' for p in packages)
+    return f"import (\n{lines})\n" if lines else ""
 
 
 class Go(Language):
@@ -80,14 +86,22 @@ class Go(Language):
 
     def sample_source(self, problem: dict, completion: str) -> str:
         code = problem["prompt"].replace(problem["import"], "") + completion
-        imports = "".join(f'    "{p}"\n' for p in used_imports(code))
-        return "package main\n\n" + (f"import (\n{imports})\n" if imports else "") + code + "\n"
+        candidates = KNOWN_PACKAGES + tuple(re.findall(r'"([\w./]+)"', problem["import"]))
+        return "package main\n\n" + import_block(used_imports(code, candidates)) + code + "\n"
+
+    def tests_source(self, problem: dict) -> str:
+        # HumanEval-X's tests lean on the imports of the (one-file) program, e.g. math in Go/2; here they
+        # are a file of their own, importing what they use.
+        candidates = tuple(re.findall(r'"([\w./]+)"', problem["test_setup"])) + KNOWN_PACKAGES
+        packages = ["testing", TESTIFY] + [p for p in used_imports(problem["test"], candidates)
+                                            if p not in ("testing", TESTIFY)]
+        return "package main\n\n" + import_block(packages) + problem["test"] + "\n"
 
     def files(self, problem: dict, completion: str) -> dict[str, str]:
         names = re.findall(r"^func (Test\w+)\(", problem["test"], flags=re.M)
         tests = "".join(f'        {{"{n}", {n}}},\n' for n in names)
         return {"sample.go": self.sample_source(problem, completion),
-                "tests.go": problem["test_setup"] + "\n" + problem["test"] + "\n",
+                "tests.go": self.tests_source(problem),
                 "runner.go": RUNNER.format(marker=DONE_MARKER, tests=tests)}
 
     def steps(self, problem: dict, completion: str, timeout_s: float):

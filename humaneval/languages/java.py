@@ -5,13 +5,15 @@ called by a small runner class that prints the done-marker afterwards; a failed 
 AssertionError, the JVM exits 1. JVM flags keep it inside the sandbox's limits: a bounded heap, code
 cache and class space (the default reservations exceed the address-space cap), the serial GC and C1
 only (few threads, fast start), no hsperfdata files.
-Batching (batch.py): many samples, each in its own package pN, go through one javac; the classes come
-back to the evaluator and each sample then runs in its own sandbox.
+Batching (batch.py): many samples, each in its own package pK, go through one javac; the classes come
+back to the evaluator and each sample then runs in its own sandbox with its own classes.
 """
 from __future__ import annotations
 
-from humaneval.languages.base import Language, Toolchain, compile_step, run_step
-from humaneval.languages.launcher import DONE_MARKER
+from humaneval.engine import Job
+from humaneval.languages.base import Language, Toolchain, compile_step, run_step, sandbox_limits
+from humaneval.languages.batch import BatchSpec, batched_jobs
+from humaneval.languages.launcher import DONE_MARKER, launcher_program
 
 JAVAC, JAVA = "/usr/bin/javac", "/usr/bin/java"
 JVM_FLAGS = ("-Xmx512m", "-Xss16m", "-XX:ReservedCodeCacheSize=48m", "-XX:CompressedClassSpaceSize=64m",
@@ -52,9 +54,27 @@ class Java(Language):
     def steps(self, problem: dict, completion: str, timeout_s: float):
         return [self.compile_step(("Main.java", f"{RUNNER}.java")), self.run_step(RUNNER, timeout_s)]
 
-    def batch_jobs(self, items, engine, timeout_s: float):
-        from humaneval.languages.batch import java_batch_jobs
-        return java_batch_jobs(self, items, engine, timeout_s)
+    def jobs(self, items, engine, timeout_s: float):
+        if len(items) == 1:
+            return super().jobs(items, engine, timeout_s)
+        return batched_jobs(self, items, engine, timeout_s)
+
+    def batch_spec(self, group: dict):
+        """group: {unit: (key, problem, completion)} -> (BatchSpec, files); unit = the Java package."""
+        files = {}
+        for unit, (key, problem, completion) in group.items():
+            files[f"{unit}/Main.java"] = self.program(problem, completion, unit)
+            files[f"{unit}/{RUNNER}.java"] = runner_source(unit)
+        step = self.compile_step((), timeout_s=self.compile_timeout_s + 2.0 * len(group))
+        spec = BatchSpec(step, tuple(group), unit_args=("{unit}/Main.java", "{unit}/" + RUNNER + ".java"),
+                         split=r"(?m)^(?=p\d+/\w+\.java:\d+: )", unit_of_error=r"^(p\d+)/",
+                         emit=("classes/{unit}",))
+        return spec, files
+
+    def batch_run_job(self, key: str, unit: str, problem: dict, files: dict, timeout_s: float) -> Job:
+        mine = tuple(sorted((path, data) for path, data in files.items() if path.startswith(f"classes/{unit}/")))
+        return Job(key, launcher_program([self.run_step(f"{unit}.{RUNNER}", timeout_s)]),
+                   sandbox_limits(timeout_s + 2.0), files=mine)
 
 
 LANGUAGE = Java()

@@ -90,11 +90,11 @@ def run_step(i, step):
     if code == -signal.SIGXFSZ:
         raise OutputLimit("output past %d bytes" % step["output_bytes"])
     if compile_step and code != 0:
-        raise CompileError(stderr[-TAIL:] or "compiler exit code %d" % code)
+        raise CompileError((stderr + stdout)[-TAIL:] or "compiler exit code %d" % code)  # Go's compiler: stdout
     if code < 0:
         raise RunCrashed("killed by signal %s" % signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code))
     if code != 0:
-        raise TestFailure("exit code %d: %s" % (code, stderr[:600]))
+        raise TestFailure("exit code %d: %s" % (code, (stderr or stdout)[:600]))
     if step["marker"] is not None and step["marker"] not in tail(out_path):
         raise TestFailure("exited 0 before the tests finished (no done-marker)")
 '''

@@ -85,3 +85,19 @@ def run_trusted(argv, cwd, env=None, what="toolchain cache build") -> None:
     result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise ToolCacheError(f"{what} failed: {' '.join(map(str, argv))}\n{result.stderr[-3000:]}")
+
+
+def store_artifact(data: bytes, mode: int = 0o755) -> pathlib.Path:
+    """A trusted copy of a batch compile's product (e.g. Rust's test binary) where every sandbox can read
+    it: root/artifacts/<sha256>, content-addressed, so a resumed run finds the same path."""
+    directory = cache_root() / "artifacts"
+    directory.mkdir(exist_ok=True)
+    os.chmod(directory, 0o755)
+    target = directory / hashlib.sha256(data).hexdigest()
+    if not target.is_file():
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".artifact-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.rename(tmp, target)
+    return target
