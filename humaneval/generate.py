@@ -26,8 +26,11 @@ from humaneval.results import ResultLog, file_sha256
 from jaxformer.truncation import CODEX_STOPS, check_stops
 
 DEFAULT_TEMPERATURES = ("0.2", "0.6", "0.8")
-# CPU: per-step overhead dominates small models, so wide batches pay; finished rows are compacted away
-DEFAULT_BATCH_SIZE = 32
+# Default batch: as wide as MAX_AUTO_BATCH rows whose KV cache fits KV_BUDGET_BYTES. On CPU a small model's
+# decode step costs about the same for 16 or 128 rows (per-step overhead dominates), each batch pays one
+# long tail of rows that never stop, and finished rows are compacted away: wide batches pay.
+MAX_AUTO_BATCH = 128
+KV_BUDGET_BYTES = 2 << 30
 _TEMPERATURE = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -66,7 +69,7 @@ class Settings:
     max_new_tokens: int = 512
     stops: tuple[str, ...] = CODEX_STOPS  # EOS always ends a row as well
     seed: int = 0
-    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_size: int | None = None  # None: default_batch_size(model)
     dtype: str | None = None
     limit: int | None = None
     task_ids: tuple[str, ...] | None = None
@@ -78,7 +81,7 @@ class Settings:
             raise ValueError("nothing to generate: give at least one temperature or --greedy")
         _positive_int("n", self.n)
         _positive_int("max_new_tokens", self.max_new_tokens)
-        _positive_int("batch_size", self.batch_size)
+        _positive_int("batch_size", self.batch_size, allow_none=True)
         _positive_int("limit", self.limit, allow_none=True)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
@@ -143,6 +146,18 @@ def part_rows(n_problems: int, n: int, process: tuple[int, int]) -> list[tuple[i
     """(problem position, sample_index) of this process's rows, in its part's order."""
     index, count = process
     return [(g // n, g % n) for g in range(index, n_problems * n, count)]
+
+
+def default_batch_size(cfg, longest_prompt: int, max_new_tokens: int) -> int:
+    """The widest power of two <= MAX_AUTO_BATCH whose KV cache (f32 worst case, bucketed lengths) fits."""
+    from jaxformer.sampling import MIN_NEW_BUCKET, MIN_PROMPT_BUCKET, pow2_bucket
+
+    length = pow2_bucket(longest_prompt, MIN_PROMPT_BUCKET) + pow2_bucket(max_new_tokens, MIN_NEW_BUCKET)
+    per_row = 2 * cfg.n_layer * cfg.n_embd * length * 4
+    batch = MAX_AUTO_BATCH
+    while batch > 1 and batch * per_row > KV_BUDGET_BYTES:
+        batch //= 2
+    return batch
 
 
 def fixed_batches(rows: list[tuple[int, int]], prompt_lengths: list[int], batch_size: int) -> list[list[int]]:
@@ -221,7 +236,7 @@ def generate_run(model_spec: str, run_dir, settings: Settings, *, problems_path=
 
     import jax
 
-    from jaxformer import sampling
+    from jaxformer import decoding, sampling
     from jaxformer.fingerprint import model_fingerprint
 
     process = (jax.process_index(), jax.process_count()) if process is None else tuple(process)
@@ -233,6 +248,9 @@ def generate_run(model_spec: str, run_dir, settings: Settings, *, problems_path=
     fingerprint = model_fingerprint(cfg, params, tokenizer)
     check_existing_run(run_dir, settings, problems_info, fingerprint["sha256"])
     prompt_ids = encode_problem_prompts(problems, tokenizer, cfg, settings.max_new_tokens)
+    if settings.batch_size is None:
+        settings = dataclasses.replace(settings, batch_size=default_batch_size(
+            cfg, max(len(ids) for ids in prompt_ids), settings.max_new_tokens))
 
     info = {"model": {"spec": model_spec, "sha256": fingerprint["sha256"], "fingerprint": fingerprint,
                       "eos_token_id": cfg.eos_token_id},  # EOS ends a sample besides settings.stops
@@ -243,6 +261,7 @@ def generate_run(model_spec: str, run_dir, settings: Settings, *, problems_path=
     if process[0] == 0:
         rundir.write_run_json(run_dir, info)
 
+    traced = sum(decoding.TRACES.values())
     stats = sample_passes(cfg, graphdef, params, tokenizer, problems, prompt_ids, settings, run_dir,
                           run_header_base=(fingerprint["sha256"], problems_info["sha256"]), process=process,
                           progress=progress)
@@ -251,6 +270,8 @@ def generate_run(model_spec: str, run_dir, settings: Settings, *, problems_path=
 
         multihost_utils.sync_global_devices("humaneval generate: all parts written")
     stats["wall_s"] = time.perf_counter() - start
+    stats["compiles"] = sum(decoding.TRACES.values()) - traced  # jitted programs traced for this run
+    stats["batch_size"] = settings.batch_size
     stats["tokens_per_s"] = stats["tokens"] / stats["sampling_s"] if stats["sampling_s"] else 0.0
     if process[0] == 0:
         info["stages"]["generate"] = round(info["stages"].get("generate", 0.0) + stats["wall_s"], 3)

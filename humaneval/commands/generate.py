@@ -30,7 +30,8 @@ def add_arguments(parser, out_required: bool = True) -> None:
     subset.add_argument("--limit", type=int, default=None, help="only the first K problems")
     subset.add_argument("--task-ids", default=None, help="only these problems, e.g. HumanEval/0,HumanEval/7")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=None, help="rows per sampler call (default 32)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="rows per sampler call (default: up to 128, as many as a 2 GiB KV cache holds)")
     parser.add_argument("--stop", action="append", default=None,
                         help="stop string (repeatable, \\n escapes); replaces the Codex stops")
     parser.add_argument("--problems", default=None, help="problem file .jsonl(.gz) (default: HumanEval)")
@@ -45,7 +46,7 @@ def settings_from_args(args):
     """Settings from the parsed options; every check runs here, before jax or the model loads."""
     import codecs
 
-    from humaneval.generate import DEFAULT_BATCH_SIZE, DEFAULT_TEMPERATURES, Settings
+    from humaneval.generate import DEFAULT_TEMPERATURES, Settings
     from jaxformer.truncation import CODEX_STOPS
 
     temperatures = args.temperature if args.temperature is not None else (
@@ -59,7 +60,7 @@ def settings_from_args(args):
     stops = CODEX_STOPS if args.stop is None else tuple(codecs.decode(s, "unicode_escape") for s in args.stop)
     return Settings(n=args.n, temperatures=tuple(temperatures), top_p=args.top_p, greedy=args.greedy,
                     max_new_tokens=args.max_new_tokens, stops=stops, seed=args.seed,
-                    batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
+                    batch_size=args.batch_size,
                     dtype=args.dtype, limit=args.limit, task_ids=task_ids)
 
 
@@ -81,7 +82,8 @@ def run_generate(args, settings) -> dict:
     stats = generate_run(args.model, args.out, settings, problems_path=args.problems,
                          progress=not args.no_progress)
     print(f"generated {stats['rows_generated_now']} rows ({stats['tokens']} tokens, "
-          f"{stats['tokens_per_s']:.0f} tokens/s) in {stats['wall_s']:.1f} s -> {args.out}", file=sys.stderr)
+          f"{stats['tokens_per_s']:.0f} tokens/s, batch {stats['batch_size']}, {stats['compiles']} compiles) "
+          f"in {stats['wall_s']:.1f} s -> {args.out}", file=sys.stderr)
     return stats
 
 
