@@ -23,6 +23,7 @@ from typing import Any
 from humaneval.data import read_jsonl
 from humaneval.results import file_sha256, write_text_atomic
 from mtpb import data
+from mtpb.analysis import first_failing_turns
 from mtpb.equivalence import MODES, decode_observed, equal
 from mtpb.per_turn import FirstFailingSearch, failure_kind, turn_prefixes
 from mtpb.program import rewrite_last_print
@@ -318,6 +319,7 @@ def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike |
     summary.update({
         "samples": str(samples_path), "results": str(out_path), "problems_file": str(problems_file),
         "timeout_s": timeout_s, "per_turn": per_turn, "fingerprint": fingerprint,
+        "first_failing_turn": first_failing_turns(rows) if per_turn else None,
         "evaluated_now": outcome.evaluated, "programs_run": outcome.unique_programs,
         "wall_s": time.perf_counter() - started,
         "benchmark_max_achievable": max_achievable(problems, load_dataset_files(problems.values(), datasets_dir)),

@@ -271,6 +271,7 @@ def test_per_turn_finds_the_first_turn_whose_program_raises(tmp_path, problems, 
     assert all(r["turns"] == rows[i]["turns"] and r["mode"] == "multi" for i, r in enumerate(out.values()))
     assert all(r["sandbox"] for r in out.values()) and sum(summary["sandboxes"].values()) == len(rows)
     assert summary["context_rows"] == 1 and summary["per_turn"] is True
+    assert summary["first_failing_turn"]["turns"] == {"1": 1, "2": 1, "3": 1, "5": 1, "none": 2}
 
 
 @pytest.mark.parametrize("change, message", [

@@ -55,6 +55,10 @@ def format_table(summary: dict) -> str:
         lines.append(f"{label:24s} " + " ".join(f"{scores[m]:9.2%}" for m in modes))
     lines.append(f"rows {summary['rows']}, problems {summary['problems']}, mode {summary['mode']}, "
                  f"verdicts " + ", ".join(f"{v}={n}" for v, n in summary["verdicts"].items()))
+    if summary.get("first_failing_turn"):
+        ff = summary["first_failing_turn"]
+        lines.append("first failing turn: " + ", ".join(f"{t}={n}" for t, n in ff["turns"].items())
+                     + ("; how: " + ", ".join(f"{e}={n}" for e, n in list(ff["errors"].items())[:5]) if ff["errors"] else ""))
     if summary.get("context_rows"):
         lines.append(f"rows whose history outgrew the context (counted as failed): {summary['context_rows']}")
     if summary["defect_rows"]:
