@@ -108,3 +108,27 @@ def test_bad_input_fails_before_the_model_loads(tmp_path, small_problems, monkey
                       *extra])
     assert code == 2 and message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_difficulty_from_another_run_is_read_for_the_chosen_problems(tmp_path, small_problems):
+    from mtpb.compare import CompareSettings, check_inputs
+
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"per_problem": {p: {"multi": {"pass_rate": r}}
+                                                 for p, r in {"1": 0.9, "3": 0.5, "4": 0.0, "7": 1.0}.items()}}))
+    checked = check_inputs(CompareSettings("random:tiny", str(tmp_path / "run"), problems=str(small_problems),
+                                           problem_ids=("3", "1"), difficulty_from=str(other)))
+    assert list(checked["problems"]) == ["1", "3"]  # problems-file order
+    assert checked["difficulty_rates"] == {"1": 0.9, "3": 0.5}
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("top_p", 0.0, "--top-p must be in (0, 1]"), ("temperature", -1.0, "--temperature must be >= 0"),
+    ("workers", 0, "--workers must be >= 1"), ("n", True, "--n must be an integer >= 1"),
+])
+def test_settings_are_validated(field, value, message):
+    from mtpb.compare import CompareSettings
+
+    with pytest.raises(ValueError) as err:
+        CompareSettings("random:tiny", "run", **{field: value})
+    assert message in str(err.value)
