@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from humaneval.engine import Engine, ExecResult
+from humaneval.engine import Engine, ExecResult, Limits
 from humaneval.languages.base import Language
 from humaneval.languages.launcher import ERROR_VERDICTS
 
@@ -29,7 +29,15 @@ def check_items(language: Language, items: Iterable[tuple[str, dict, str]], engi
         yield language_verdict(result), result
 
 
+def read_only_paths() -> tuple[str, ...]:
+    """What the sandbox must see besides its default view: the trusted toolchain cache (toolcache)."""
+    from humaneval.languages.toolcache import cache_root
+    return (str(cache_root()),)
+
+
 def open_engine(workers: int | None = None) -> Engine:
     # No numpy/pandas preload: compiled-language samples never import them, and the zygote stays small
     # (the sample's address-space cap is the zygote's mapped size plus Limits.memory_bytes).
+    if "read_only_paths" in Limits.__dataclass_fields__:  # the allowlist sandbox (issue 10) hides the rest
+        return Engine(workers=workers, preload=(), limits=Limits(read_only_paths=read_only_paths()))
     return Engine(workers=workers, preload=())

@@ -9,6 +9,7 @@ done-marker afterwards. Task 162 (md5) links OpenSSL's libcrypto.
 from __future__ import annotations
 
 import pathlib
+import re
 
 from humaneval.languages import toolcache
 from humaneval.languages.base import Language, Toolchain, compile_step, run_step
@@ -22,6 +23,13 @@ WRAPPER = f"""
 #undef main
 int main() {{ humaneval_x_test_main(); printf("%s\\n", "{DONE_MARKER}"); return 0; }}
 """
+
+
+def test_source(problem: dict) -> str:
+    """The test, with CPP/23's calls made to reach the sample: `strlen("x")` picks C's strlen(const char*)
+    (an exact match, declared by <cstring>, which the prelude and CodeGeeX's harness include) over the
+    sample's strlen(string), so upstream its test checked libc, not the sample."""
+    return re.sub(r'\bstrlen\("([^"]*)"\)', r'strlen(string("\1"))', problem["test"])
 
 
 class Cpp(Language):
@@ -42,7 +50,7 @@ class Cpp(Language):
             self.prelude = toolcache.cached_dir("cpp-prelude", recipe, build) / "prelude.h"
 
     def program(self, problem: dict, completion: str) -> str:
-        return (problem["prompt"] + completion + "\n#define main humaneval_x_test_main\n" + problem["test"]
+        return (problem["prompt"] + completion + "\n#define main humaneval_x_test_main\n" + test_source(problem)
                 + WRAPPER)
 
     def files(self, problem: dict, completion: str) -> dict[str, str]:

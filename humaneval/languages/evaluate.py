@@ -17,7 +17,7 @@ from humaneval import data, runner
 from humaneval import evaluate as python_evaluate
 from humaneval.engine import ExecResult, Limits
 from humaneval.languages import get_language
-from humaneval.languages.check import language_verdict, open_engine
+from humaneval.languages.check import language_verdict, open_engine, read_only_paths
 from humaneval.passk import pass_at_k_table
 from humaneval.results import file_sha256
 
@@ -61,8 +61,9 @@ def evaluate_language(samples_path, language: str, problems_path=None, *, timeou
         python_evaluate.check_complete(samples_path, samples, problems)
     lang.prepare()  # toolchain check and trusted caches, before any output file exists
     out_path = python_evaluate.default_out_path(samples_path) if out_path is None else pathlib.Path(out_path)
+    extra = {"read_only_paths": read_only_paths()} if "read_only_paths" in runner.RunSettings.__dataclass_fields__ else {}
     settings = runner.RunSettings(workers=workers, preload=(), exclude_harness_errors=exclude_harness_errors,
-                                  progress=progress, desc=f"humaneval-x {language}")
+                                  progress=progress, desc=f"humaneval-x {language}", **extra)
     header = runner.fingerprint(f"humaneval.languages.evaluate/{FORMAT_VERSION}", Limits(timeout_s=timeout),
                                 settings.sandbox, language=language, samples_sha256=file_sha256(samples_path),
                                 problems_sha256=file_sha256(problem_file))

@@ -50,6 +50,10 @@ def used_imports(code: str, candidates=KNOWN_PACKAGES) -> list[str]:
             if re.search(r"(?<![\w.])" + re.escape(p.split("/")[-1]) + r"\.", code)]
 
 
+def test_names(problem: dict) -> list[str]:
+    return re.findall(r"^func (Test\w+)\(", problem["test"], flags=re.M)
+
+
 def import_block(packages) -> str:
     lines = "".join(f'    "{p}"\n' for p in packages)
     return f"import (\n{lines})\n" if lines else ""
@@ -84,25 +88,34 @@ class Go(Language):
                 shutil.rmtree(tmp / "cache")
             self.packages = toolcache.cached_dir("go-testify", recipe, build) / "pkg" / "linux_amd64"
 
-    def sample_source(self, problem: dict, completion: str) -> str:
-        code = problem["prompt"].replace(problem["import"], "") + completion
-        candidates = KNOWN_PACKAGES + tuple(re.findall(r'"([\w./]+)"', problem["import"]))
-        return "package main\n\n" + import_block(used_imports(code, candidates)) + code + "\n"
+    def sample_code(self, problem: dict, completion: str) -> str:
+        return problem["prompt"].replace(problem["import"], "") + completion
 
-    def tests_source(self, problem: dict) -> str:
+    def sample_source(self, problem: dict, completion: str, package: str = "main") -> str:
+        code = self.sample_code(problem, completion)
+        candidates = KNOWN_PACKAGES + tuple(re.findall(r'"([\w./]+)"', problem["import"]))
+        return f"package {package}\n\n" + import_block(used_imports(code, candidates)) + code + "\n"
+
+    def tests_source(self, problem: dict, package: str = "main") -> str:
         # HumanEval-X's tests lean on the imports of the (one-file) program, e.g. math in Go/2; here they
         # are a file of their own, importing what they use.
         candidates = tuple(re.findall(r'"([\w./]+)"', problem["test_setup"])) + KNOWN_PACKAGES
         packages = ["testing", TESTIFY] + [p for p in used_imports(problem["test"], candidates)
                                             if p not in ("testing", TESTIFY)]
-        return "package main\n\n" + import_block(packages) + problem["test"] + "\n"
+        return f"package {package}\n\n" + import_block(packages) + problem["test"] + "\n"
 
     def files(self, problem: dict, completion: str) -> dict[str, str]:
-        names = re.findall(r"^func (Test\w+)\(", problem["test"], flags=re.M)
+        names = test_names(problem)
         tests = "".join(f'        {{"{n}", {n}}},\n' for n in names)
         return {"sample.go": self.sample_source(problem, completion),
                 "tests.go": self.tests_source(problem),
                 "runner.go": RUNNER.format(marker=DONE_MARKER, tests=tests)}
+
+    def jobs(self, items, engine, timeout_s: float):
+        if len(items) == 1:
+            return super().jobs(items, engine, timeout_s)
+        from humaneval.languages.go_batch import go_batched_jobs
+        return go_batched_jobs(self, items, engine, timeout_s)
 
     def steps(self, problem: dict, completion: str, timeout_s: float):
         tools = pathlib.Path(self.tool_dir)

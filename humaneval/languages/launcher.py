@@ -91,6 +91,8 @@ def run_step(i, step):
         raise OutputLimit("output past %d bytes" % step["output_bytes"])
     if compile_step and code != 0:
         raise CompileError((stderr + stdout)[-TAIL:] or "compiler exit code %d" % code)  # Go's compiler: stdout
+    if code == -signal.SIGABRT:  # C/C++ assert() and std::terminate: a failed test, not a crash
+        raise TestFailure("aborted: %s" % (stderr or stdout)[:600])
     if code < 0:
         raise RunCrashed("killed by signal %s" % signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code))
     if code != 0:

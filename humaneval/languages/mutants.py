@@ -3,7 +3,8 @@
 MultiPL-E's --testing idea, done without knowing each problem's types: the completion closes the
 prompt's function with a body that calls the canonical solution (re-declared under another name, from
 the prompt's own signature) and returns a changed copy of its result: booleans negated, numbers + 1,
-strings + "?", lists one element longer; other types get an empty/zero/null value. So the sample
+strings + "?", lists one element longer (Go: first element changed, as some Go tests compare only a
+prefix); other types get an empty/zero/null value. So the sample
 compiles (where the canonical does) and terminates, and only the test's checks can catch it.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ CPP_WRONG = """auto humaneval_wrong = [](auto v) {
     if constexpr (std::is_same_v<T, bool>) return (T)!v;
     else if constexpr (std::is_arithmetic_v<T>) return (T)(v + 1);
     else if constexpr (std::is_same_v<T, std::string>) return (T)(v + "?");
+    else if constexpr (std::is_same_v<T, boost::any>) return (T)std::string("wrong");  // has no value_type
     else if constexpr (std::is_same_v<T, std::vector<typename T::value_type>>) { v.push_back(typename T::value_type{}); return v; }
     else return T{};
 };
@@ -54,12 +56,18 @@ GO_WRONG = """func humanevalWrong[T any](v T) T {
         out = x + 1
     case string:
         out = x + "?"
-    case []int:
-        out = append(append([]int{}, x...), 0)
+    case []int:  // the first element changed: some tests compare only a prefix (Go/33, Go/37)
+        y := append([]int{}, x...)
+        if len(y) == 0 { y = append(y, 0) } else { y[0]++ }
+        out = y
     case []string:
-        out = append(append([]string{}, x...), "")
+        y := append([]string{}, x...)
+        if len(y) == 0 { y = append(y, "") } else { y[0] += "?" }
+        out = y
     case []float64:
-        out = append(append([]float64{}, x...), 0)
+        y := append([]float64{}, x...)
+        if len(y) == 0 { y = append(y, 0) } else { y[0]++ }
+        out = y
     default:
         var zero T
         return zero
@@ -96,7 +104,13 @@ def split_params(params: str) -> list[str]:
 
 
 def signature_line(prompt: str) -> str:
-    return [line for line in prompt.rstrip().splitlines() if line.strip()][-1]
+    """The entry point's signature: the prompt's last line that opens a function body (a doc comment may
+    follow it, e.g. CPP/10; CPP/38's declaration field holds part of a body, so the prompt is used)."""
+    pattern = r"^\s*(?!(if|for|while|switch|else|return)\b)\S.*\(.*\).*\{\s*$"
+    lines = [line for line in prompt.splitlines() if re.match(pattern, line)]
+    if not lines:
+        raise ValueError(f"no function signature in the prompt: {prompt[-200:]!r}")
+    return lines[-1]
 
 
 def c_like(prompt: str) -> tuple[str, str, list[str]]:
@@ -109,37 +123,36 @@ def c_like(prompt: str) -> tuple[str, str, list[str]]:
     return line, name, params
 
 
+def real_and_call(prompt: str, param_name) -> tuple[str, str]:
+    """(the entry's signature renamed to REAL, the call REAL(args...)); param_name(param) -> its name."""
+    line, name, params = c_like(prompt)
+    real = line.replace(name + "(", f"{REAL}(", 1).replace(name + "<", f"{REAL}<", 1)
+    return real, f"{REAL}({', '.join(param_name(p) for p in params)})"
+
+
+def last_word(param: str) -> str:  # C++/Java: "vector<int> xs" -> xs
+    return re.findall(r"\w+", param)[-1]
+
+
 def wrong_cpp(problem: dict) -> str:
-    line, name, params = c_like(problem["prompt"])
-    names = [re.findall(r"\w+", p)[-1] for p in params]
-    real = line.replace(name + "(", f"{REAL}(", 1)
-    return (f"{real};\n{CPP_WRONG}return humaneval_wrong({REAL}({', '.join(names)}));\n}}\n{real}{{\n"
-            + problem["canonical_solution"])
+    real, call = real_and_call(problem["prompt"], last_word)
+    return f"{real};\n{CPP_WRONG}return humaneval_wrong({call});\n}}\n{real}{{\n" + problem["canonical_solution"]
 
 
 def wrong_java(problem: dict) -> str:
-    line, name, params = c_like(problem["prompt"])
-    names = [re.findall(r"\w+", p)[-1] for p in params]
-    real = line.replace(name + "(", f"{REAL}(", 1)
-    return (f"return humanevalWrong({REAL}({', '.join(names)}));\n}}\n{JAVA_WRONG}\n{real} {{\n"
-            + problem["canonical_solution"])
+    real, call = real_and_call(problem["prompt"], last_word)
+    return f"return humanevalWrong({call});\n}}\n{JAVA_WRONG}\n{real} {{\n" + problem["canonical_solution"]
 
 
 def wrong_go(problem: dict) -> str:
-    line, name, params = c_like(problem["prompt"])
-    names = []
-    for p in params:  # Go: "a, b int" shares a type; every part starts with its name
-        names.append(p.split()[0])
-    real = line.replace(name + "(", f"{REAL}(", 1)
-    return f"return humanevalWrong({REAL}({', '.join(names)}))\n}}\n{GO_WRONG}\n{real} {{\n" + problem["canonical_solution"]
+    # Go: in "a, b int" the parts are "a" and "b int"; each starts with its name
+    real, call = real_and_call(problem["prompt"], lambda p: p.split()[0])
+    return f"return humanevalWrong({call})\n}}\n{GO_WRONG}\n{real} {{\n" + problem["canonical_solution"]
 
 
 def wrong_rust(prompt: str, canonical: str) -> str:
-    line, name, params = c_like(prompt)
-    names = [p.split(":")[0].replace("mut ", "").strip() for p in params]
-    real = line.replace(name + "(", f"{REAL}(", 1).replace(name + "<", f"{REAL}<", 1)
-    return (f"\n{RUST_WRONG}\n    return {REAL}({', '.join(names)}).humaneval_wrong();\n{real} {{\n"
-            + canonical + "\n}\n")
+    real, call = real_and_call(prompt, lambda p: p.split(":")[0].replace("mut ", "").strip())
+    return f"\n{RUST_WRONG}\n    return {call}.humaneval_wrong();\n{real} {{\n" + canonical + "\n}\n"
 
 
 def wrong_js(problem: dict) -> str:
