@@ -102,7 +102,7 @@ def _evaluate_or_reuse(samples: pathlib.Path, mode: str, settings: CompareSettin
         return {**old, "evaluated_now": 0}
     summary = ev.evaluate(samples, problems_file, timeout_s=settings.timeout_s, workers=settings.workers,
                           mode=JUDGE, datasets_dir=settings.datasets_dir, per_turn=mode == "multi",
-                          progress=settings.progress)
+                          progress=settings.progress, desc=f"evaluate {mode}")
     if summary.get("harness_errors"):
         errors = summary["harness_errors"]
         raise HarnessErrors(f"{samples}: {len(errors)} of {summary['rows']} programs hit a harness error and "

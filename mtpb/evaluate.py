@@ -287,7 +287,7 @@ def evaluation_fingerprint(samples_path, problems_file, timeout_s: float, mode: 
 def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike | None = None, *,
              timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None, mode: str = "faithful",
              datasets_dir: str | os.PathLike | None = None, per_turn: bool = False, on_result=None,
-             progress: bool = False) -> dict:
+             progress: bool = False, desc: str = "mtpb evaluate") -> dict:
     """Evaluate every row (resuming an interrupted run), write the results file, return the summary.
     per_turn also finds each multi-turn row's first failing turn (mtpb.per_turn).
     If some programs hit a harness error, no results file is written and the summary is
@@ -307,7 +307,7 @@ def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike |
 
     started = time.perf_counter()
     row_judge = RowJudge(samples, Limits(timeout_s=timeout_s), mode, available, on_result)
-    settings = RunSettings(workers=workers, preload=PRELOAD, progress=progress, desc="mtpb", unit="row")
+    settings = RunSettings(workers=workers, preload=PRELOAD, progress=progress, desc=desc, unit="row")
     runner = row_judge.runner = Runner(out_path, fingerprint, len(samples), row_judge.jobs_for,
                                        row_judge.make_row, settings)
     outcome = runner.run()
