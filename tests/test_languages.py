@@ -49,3 +49,10 @@ def test_canonical_pass_and_broken_and_empty_fail(name, shared_data, engine):
     assert broken["failed"] >= 150, broken  # caught by the tests themselves, not by the compiler
     empty_passed = [key for key, v in verdicts.items() if key.startswith("empty|") and v[0] == "passed"]
     assert empty_passed == []
+
+
+def test_missing_toolchain_names_its_install_command():
+    from humaneval.languages.base import Toolchain, ToolchainMissing
+    with pytest.raises(ToolchainMissing, match=r"cpp: toolchain not installed \(/nonexistent/g\+\+ not found\); "
+                                               r"install it with: bash scripts/setup_toolchains.sh"):
+        Toolchain(("/nonexistent/g++",)).check("cpp")

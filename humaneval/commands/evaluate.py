@@ -47,6 +47,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--exclude-harness-errors", action="store_true",
                         help="write the results anyway, leaving samples the sandbox could not run out of pass@k")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from humaneval.languages.command import add_language_argument  # --language (HumanEval-X)
+    add_language_argument(parser)
 
 
 def run(args) -> int:
@@ -56,6 +58,13 @@ def run(args) -> int:
     from humaneval.passk import pass_at_k_table
 
     ks = parse_ks(args.k)
+    if getattr(args, "language", "python") != "python":  # HumanEval-X: humaneval/languages/, same output and exit codes
+        from humaneval.languages.command import evaluate_from_args
+        result = evaluate_from_args(args, ks)
+        if not explain(result):
+            return EXIT_HARNESS_ERROR
+        print(json.dumps(result.pass_at_k))
+        return 0
     if pathlib.Path(args.samples).is_dir():  # a `humaneval generate` run directory
         if args.problems is not None or args.ignore_incomplete:
             raise ValueError("a run directory brings its own problems: drop --problems/--ignore-incomplete")

@@ -13,7 +13,7 @@ SANDBOX_TASKS = 128  # processes + threads: javac/JVM and the Go linker start a 
 SCRATCH_BYTES = 256 << 20  # the scratch tmpfs: sources, objects, binaries
 
 
-class ToolchainMissing(RuntimeError):
+class ToolchainMissing(OSError):
     """A compiler is not installed: reported per language with its install command, never as failures."""
 
 

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 
 
-class ToolCacheError(RuntimeError):
+class ToolCacheError(OSError):
     pass
 
 
