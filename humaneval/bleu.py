@@ -12,18 +12,23 @@ N_PROBLEMS = 4  # problems shown one by one
 
 def sentence_bleu(rows: Sequence[dict], problems: dict[str, dict]) -> list[float]:
     """BLEU (0-100) of each row's completion against its problem's canonical_solution; identical
-    (task, completion) pairs are scored once."""
-    import sacrebleu
+    (task, completion) pairs are scored once. Equal to sacrebleu.sentence_bleu(completion, [reference]),
+    with each reference tokenized once per problem (a one-segment corpus_score on cached references)."""
+    from sacrebleu.metrics import BLEU
 
+    metrics: dict[str, BLEU] = {}
     cache: dict[tuple[str, str], float] = {}
     scores = []
     for row in rows:
-        key = (row["task_id"], row["completion"])
+        task_id = row["task_id"]
+        key = (task_id, row["completion"])
         if key not in cache:
-            reference = problems[row["task_id"]].get("canonical_solution")
-            if reference is None:
-                raise ValueError(f"problem {row['task_id']} has no canonical_solution to compute BLEU against")
-            cache[key] = float(sacrebleu.sentence_bleu(row["completion"], [reference]).score)
+            if task_id not in metrics:
+                reference = problems[task_id].get("canonical_solution")
+                if reference is None:
+                    raise ValueError(f"problem {task_id} has no canonical_solution to compute BLEU against")
+                metrics[task_id] = BLEU(effective_order=True, references=[[reference]])
+            cache[key] = float(metrics[task_id].corpus_score([row["completion"]], None).score)
         scores.append(cache[key])
     return scores
 

@@ -4,20 +4,22 @@ Per problem the n samples are ranked by a score (mean or sum token log-probabili
 order). "Pick the best of k samples drawn at random" is computed exactly, not by simulation: the
 sample ranked r-th (0 = best) of n is the best of a random k-subset with probability
 C(n-1-r, k-1) / C(n, k). Random choice has expected pass rate c/n (pass@1) for every k; the oracle,
-which picks a correct sample whenever there is one, is pass@k.
+which picks a correct sample whenever there is one, is pass@k (the same formula with correct samples
+ranked first: 1 - C(n-c, k) / C(n, k)).
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
-from humaneval.passk import pass_at_k
 
 RANKERS = ("mean_logprob", "sum_logprob")
 
 
-def best_of_k_weights(n: int, ks: Sequence[int]) -> np.ndarray:
+@functools.lru_cache(maxsize=64)  # the same (n, ks) for every problem of a run
+def best_of_k_weights(n: int, ks: tuple[int, ...]) -> np.ndarray:
     """[len(ks), n]: row k holds P(rank r is the best of a random k-subset of n), r = 0 (best) .. n-1."""
     from scipy.special import gammaln
 
@@ -35,7 +37,7 @@ def ranked_pass(passed: Sequence[bool], scores: Sequence[float], ks: Sequence[in
     """Expected pass rate of taking the highest-scored of k random samples, for each k."""
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     ranked = np.asarray(passed, dtype=np.float64)[order]
-    return best_of_k_weights(len(ranked), ks) @ ranked
+    return best_of_k_weights(len(ranked), tuple(ks)) @ ranked
 
 
 def ranking(problems: dict[str, list[dict]]) -> dict:
@@ -59,7 +61,7 @@ def ranking(problems: dict[str, list[dict]]) -> dict:
             picked[name] += passed[int(np.argmax(scores))]  # argmax: the first of tied best
         c = sum(passed)
         curve["random"] += c / len(rows)
-        curve["oracle"] += np.array([pass_at_k(len(rows), c, k) for k in ks])
+        curve["oracle"] += ranked_pass(passed, passed, ks)  # ranking correct ones first gives pass@k
         picked["random"] += c / len(rows)
         picked["oracle"] += c > 0
     return {"n": n, "pass_rate": {name: picked[name] / len(problems) for name in names},

@@ -23,6 +23,7 @@ def pass_at_k_plot(summary: dict, path: pathlib.Path) -> pathlib.Path:
         err = [[100 * (e["value"] - e["ci_low"]) for _, e in points], [100 * (e["ci_high"] - e["value"]) for _, e in points]]
         ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=f"pass@{k}")
     ax.set_xlabel("temperature (0 = greedy)")
+    ax.set_ylim(bottom=0)
     ax.set_ylabel("pass@k (%), 95% bootstrap CI")
     ax.set_title("HumanEval pass@k against sampling temperature")
     ax.grid(alpha=0.3)
@@ -37,6 +38,8 @@ def ranking_plot(label: str, result: dict, path: pathlib.Path) -> pathlib.Path:
     for name, (text, style) in RANKING_STYLE.items():
         ax.plot(curve["k"], [100 * v for v in curve[name]], style, label=text)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(pyplot().ScalarFormatter())
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("k (samples drawn)")
     ax.set_ylabel("pass rate of the one chosen sample (%)")
     ax.set_title(f"Choosing 1 of k samples ({label}, Codex Fig. 7)")
@@ -57,6 +60,7 @@ def bleu_plot(label: str, result: dict, path: pathlib.Path) -> pathlib.Path:
                         label=f"{name} (mean {split[name]['mean']:.1f})")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("sentence BLEU")
+        ax.set_ylabel("density")
         ax.legend(fontsize=7)
     fig.suptitle(f"BLEU against the canonical solution, by correctness ({label})", fontsize=10)
     return save_figure(fig, path)

@@ -91,3 +91,14 @@ def test_bleu_scores_identical_code_100_and_splits_by_correctness():
     assert result["overall"]["incorrect"]["count"] == 1 and result["overall"]["incorrect"]["mean"] < 50
     with pytest.raises(ValueError, match="B has no canonical_solution"):
         bleu.sentence_bleu([{"task_id": "B", "completion": "x"}], {"B": {}})
+
+
+def test_bleu_equals_sacrebleu_sentence_bleu():
+    import sacrebleu
+
+    problems = {"A": {"canonical_solution": "    return [x for x in xs if x > 0]\n"},
+                "B": {"canonical_solution": "    return sum(xs) / len(xs)\n"}}
+    rows = [{"task_id": t, "completion": c} for t in problems
+            for c in ("    return xs\n", "    return [x for x in xs]\n", "    return sum(xs)\n")]
+    want = [sacrebleu.sentence_bleu(r["completion"], [problems[r["task_id"]]["canonical_solution"]]).score for r in rows]
+    assert bleu.sentence_bleu(rows, problems) == pytest.approx(want)
