@@ -19,6 +19,7 @@ import re
 
 from humaneval.data import read_jsonl
 from humaneval.results import write_text_atomic
+from jaxformer.fileio import parse_json_object
 
 RUN_JSON = "run.json"
 GREEDY = "greedy"
@@ -46,12 +47,9 @@ def read_run(run_dir: str | os.PathLike) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not a HumanEval run directory (no {RUN_JSON}; "
                                 f"`humaneval generate --out {run_dir}` writes one)")
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: malformed JSON ({err.msg} at line {err.lineno})") from None
-    if not isinstance(info, dict):
-        raise ValueError(f"{path}: expected a JSON object")
+    info = parse_json_object(path.read_bytes(), path)
+    if info is None:
+        raise ValueError(f"{path}: empty file")
     return info
 
 

@@ -24,32 +24,21 @@ def write_problems(path):
     return path
 
 
-def save_tiny_hf_model(directory, seed: int = 0):
-    """A 1-layer CodeGenForCausalLM over the CodeGen vocabulary, weights large enough that greedy
-    decoding wanders (random text, not one repeated token). Returns the torch model."""
-    import torch
-    import transformers
+def save_tiny_hf_model(directory):
+    """test_hf_parity's random CodeGenForCausalLM (non-trivial weights everywhere, so greedy text wanders)
+    at 1 layer over the CodeGen vocabulary, saved with save_pretrained plus the CodeGen tokenizer."""
+    from test_hf_parity import random_hf_model
 
     from jaxformer import tokenizer
 
-    torch.manual_seed(seed)
-    config = transformers.CodeGenConfig(vocab_size=50304, n_positions=128, n_ctx=128, n_embd=32, n_head=4,
-                                        n_layer=1, rotary_dim=4, bos_token_id=50256, eos_token_id=50256)
-    model = transformers.CodeGenForCausalLM(config).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("ln_1.weight") or name.endswith("ln_f.weight"):
-                p.copy_(1 + 0.1 * torch.randn_like(p))
-            else:
-                p.copy_((0.3 if p.ndim == 2 else 0.1) * torch.randn_like(p))
+    model = random_hf_model(dict(vocab_size=50304, n_embd=32, n_head=4, n_layer=1, rotary_dim=4), seed=0)
     model.save_pretrained(directory, safe_serialization=True)
     tokenizer.load("codegen").save_pretrained(str(directory))
-    return model
 
 
 @functools.cache
 def tiny_model_dir() -> str:
-    """save_tiny_hf_model(seed 0) into a temp dir, once per test process (building it costs the most)."""
+    """save_tiny_hf_model() into a temp dir, once per test process (building it costs the most)."""
     directory = tempfile.mkdtemp(prefix="humaneval-tiny-")
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     save_tiny_hf_model(directory)

@@ -22,11 +22,12 @@ def hf_greedy(model_dir, tok) -> dict[str, tuple[str, bool]]:
         ids = tok.encode(problem["prompt"])
         with torch.no_grad():
             seq = hf_model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-                                    do_sample=False, max_new_tokens=NEW, pad_token_id=tok.eos_token_id)
+                                    do_sample=False, max_new_tokens=NEW, pad_token_id=hf_model.config.eos_token_id)
         new = seq[0, len(ids):].tolist()
-        eos = tok.eos_token_id in new
-        out[problem["task_id"]] = (tok.decode(new[: new.index(tok.eos_token_id)] if eos else new,
-                                              skip_special_tokens=False), eos)
+        eos_id = hf_model.config.eos_token_id
+        eos = eos_id in new
+        out[problem["task_id"]] = (tok.decode(new[: new.index(eos_id)] if eos else new, skip_special_tokens=False),
+                                   eos)
     return out
 
 

@@ -25,28 +25,20 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import sys
+    import argparse
 
+    from humaneval.commands import report as report_command
     from humaneval.commands.evaluate import parse_ks
-    from humaneval.commands.report import EXIT_HARNESS_ERROR
     from humaneval.generate import largest_k_ok
 
-    ks = None if args.k is None else parse_ks(args.k)
     settings = generate_command.settings_from_args(args)
-    if ks is not None:
-        largest_k_ok(ks, settings)
+    if args.k is not None:
+        largest_k_ok(parse_ks(args.k), settings)
     generate_command.run_generate(args, settings)
     import jax
 
     if jax.process_index() != 0:
         return 0
-    from humaneval.report import HarnessErrors, report_run
-
-    try:
-        out = report_run(args.out, ks=ks, timeout=args.timeout, workers=args.workers,
-                         exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
-    except HarnessErrors as err:
-        print(f"HARNESS ERRORS: {err}", file=sys.stderr)
-        return EXIT_HARNESS_ERROR
-    print(out)
-    return 0
+    return report_command.run(argparse.Namespace(
+        run=args.out, k=args.k, timeout=args.timeout, workers=args.workers, seed=0,
+        exclude_harness_errors=args.exclude_harness_errors, no_progress=args.no_progress))
