@@ -38,6 +38,18 @@ def samples_per_problem(run_dir) -> dict[str, int]:
     return out
 
 
+def check_all_generated(run_dir, info: dict, labels) -> None:
+    """Every samples file run.json asks for is there (nothing is left out of the report silently)."""
+    settings = info.get("settings") or {}
+    wanted = [rundir.temperature_label(t) for t in settings.get("temperatures") or []]
+    wanted += [rundir.GREEDY] if settings.get("greedy") else []
+    missing = [label for label in wanted if label not in labels]
+    if missing:
+        names = ", ".join(rundir.samples_path(run_dir, label).name for label in missing)
+        raise ValueError(f"{run_dir}: run.json asks for {names} but it is not there (generation unfinished? "
+                         f"rerun `humaneval generate` with the same options)")
+
+
 def load_results(run_dir, label: str) -> list[dict]:
     """The results rows of one label in global order (part files' results merged)."""
     parts = [[row for _, row in data.read_jsonl(default_out_path(path))]
@@ -99,6 +111,7 @@ def report_run(run_dir: str | os.PathLike, *, ks: Sequence[int] | None = None, t
     n_by_label = samples_per_problem(run_dir)
     if not n_by_label:
         raise ValueError(f"{run_dir}: no samples files (samples_t*.jsonl, samples_greedy.jsonl)")
+    check_all_generated(run_dir, info, n_by_label)
     if ks is not None:
         pass_rates.check_ks(ks, n_by_label)
     ks = list(DEFAULT_KS if ks is None else ks)

@@ -162,3 +162,6 @@ def test_bad_input_is_named_before_any_work(tmp_path):
     with pytest.raises(ValueError, match=r"samples_t0.2.jsonl line 3: malformed JSON"):
         report_run(run)
     assert not list(run.glob("*_results.jsonl*")) and not (run / "report.md").exists()
+    path.unlink()
+    with pytest.raises(ValueError, match=r"asks for samples_t0.2.jsonl but it is not there"):
+        report_run(run)
