@@ -38,7 +38,9 @@ def ranking_plot(label: str, result: dict, path: pathlib.Path) -> pathlib.Path:
     for name, (text, style) in RANKING_STYLE.items():
         ax.plot(curve["k"], [100 * v for v in curve[name]], style, label=text)
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(pyplot().ScalarFormatter())
+    ticks = sorted({k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500) if k <= curve["k"][-1]} | {curve["k"][-1]})
+    ax.set_xticks(ticks, [str(k) for k in ticks])
+    ax.xaxis.set_minor_formatter(pyplot().NullFormatter())
     ax.set_ylim(bottom=0)
     ax.set_xlabel("k (samples drawn)")
     ax.set_ylabel("pass rate of the one chosen sample (%)")
