@@ -66,7 +66,7 @@ def peer_main(args) -> None:
     with torch.inference_mode():
         for problem in problems:
             ids = tok(problem["prompt"], return_tensors="pt").input_ids
-            out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=args.temperature,
+            out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=float(args.temperature),
                                  top_p=args.top_p, max_new_tokens=args.new, num_return_sequences=args.n,
                                  pad_token_id=tok.eos_token_id,
                                  stopping_criteria=StoppingCriteriaList([EndOfFunction(ids.shape[1])]))
