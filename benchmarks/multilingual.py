@@ -6,7 +6,7 @@ For each language: the canonical solutions of the first N problems through check
 engine (every compile and run inside the sandbox). Reported: wall seconds per sample and CPU seconds
 per sample (this process's children: zygotes, samples, compilers; read after the engine closes). Side
 by side, the same language without its speed-up on the first --single-n problems: C++ without the
-precompiled header (the prelude parsed per sample), Java and Rust one compiler call per sample.
+precompiled header (the prelude parsed per sample), Java, Go and Rust one compiler call (Go: one link) per sample.
 The target in the issue: <= 0.3 s wall per sample for C++ and Java on 2 cores.
 """
 from __future__ import annotations
@@ -80,7 +80,8 @@ def main(argv=None) -> int:
         language.prepare()
         problems = list(load_problems(DATA / language.data_file, required=("task_id", "prompt", "test")).items())
         row = {"fast": measure(language, problems[:args.n], args.workers)}
-        peer = {"cpp": no_pch_cpp, "java": lambda: Unbatched(language), "rust": lambda: Unbatched(language)}.get(name)
+        peer = {"cpp": no_pch_cpp, "java": lambda: Unbatched(language), "go": lambda: Unbatched(language),
+                "rust": lambda: Unbatched(language)}.get(name)
         if peer and args.single_n:
             row["peer"] = measure(peer(), problems[:args.single_n], args.workers)
             row["speedup_cpu"] = round(row["peer"]["cpu_per_sample_s"] / row["fast"]["cpu_per_sample_s"], 2)
