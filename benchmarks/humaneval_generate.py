@@ -11,7 +11,8 @@ start to the last sample written (model load, compilation and decoding included:
   num_return_sequences=n, do_sample, top-p 0.95, and a stopping criterion that ends the call once every
   sequence contains a stop string; then each text is cut at its first stop. The peer's torch thread
   count is its fastest on a short probe (--peer-threads).
-Prints one JSON line per side and one with the ratio (peer seconds / our seconds).
+Prints one JSON line per side and one with the ratios (peer / ours) of wall seconds and of CPU seconds
+(user + sys of each side's process; the fairer figure when other jobs share the machine).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import subprocess
 import sys
 import tempfile
@@ -80,13 +82,25 @@ def peer_main(args) -> None:
                       "samples": samples, "generated_tokens": tokens, "tokens_per_s": round(tokens / seconds, 1)}))
 
 
+def timed(cmd) -> tuple[float, float, str]:
+    """(wall s, CPU s of the child: user + sys over all its threads, stdout). CPU time is the fairer
+    figure when other jobs share the machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT))).stdout
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return round(wall, 2), round(cpu, 2), out
+
+
 def run_peer(model, args, threads: int, limit: int) -> dict:
     cmd = [sys.executable, __file__, "--peer", "--model", str(model), "--threads", str(threads), "--limit", str(limit),
            "--n", str(args.n), "--new", str(args.new), "--temperature", str(args.temperature), "--top-p",
            str(args.top_p)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT))).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    wall, cpu, out = timed(cmd)
+    return {**json.loads(out.strip().splitlines()[-1]), "seconds": wall, "cpu_s": cpu}
 
 
 def run_ours(model, args, out_dir: pathlib.Path) -> dict:
@@ -95,12 +109,10 @@ def run_ours(model, args, out_dir: pathlib.Path) -> dict:
            "--max-new-tokens", str(args.new), "--limit", str(args.limit), "--seed", str(args.seed), "--no-progress"]
     if args.batch_size:
         cmd += ["--batch-size", str(args.batch_size)]
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu, _ = timed(cmd)
     rows = [json.loads(line) for line in (out_dir / f"samples_t{args.temperature}.jsonl").read_text().splitlines()]
     info = json.loads((out_dir / "run.json").read_text())
-    return {"side": "humaneval_generate", "seconds": round(seconds, 2), "samples": len(rows),
+    return {"side": "humaneval_generate", "seconds": seconds, "cpu_s": cpu, "samples": len(rows),
             "kept_tokens": sum(r["num_tokens"] for r in rows), "generate_stage_s": info["stages"]["generate"],
             "batch_size": info["settings"]["batch_size"]}
 
@@ -125,8 +137,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model = pathlib.Path(tmp) / "tiny"
         make_model(model)
-        probe = {t: run_peer(model, args, t, min(10, args.limit))["seconds"] for t in args.peer_threads}
-        threads = min(probe, key=probe.get)
+        probe = {t: run_peer(model, args, t, min(10, args.limit))["seconds"] for t in args.peer_threads} \
+            if len(args.peer_threads) > 1 else {}
+        threads = min(probe, key=probe.get) if probe else args.peer_threads[0]
         ours = run_ours(model, args, pathlib.Path(tmp) / "run")
         print(json.dumps(ours), flush=True)
         theirs = run_peer(model, args, threads, args.limit)
@@ -134,7 +147,8 @@ def main() -> None:
         print(json.dumps(theirs), flush=True)
         print(json.dumps({"case": f"tiny, {args.limit} problems, n={args.n}, t={args.temperature}, {args.new} new",
                           "ours_s": ours["seconds"], "hf_s": theirs["seconds"],
-                          "ratio": round(theirs["seconds"] / ours["seconds"], 2)}))
+                          "ratio": round(theirs["seconds"] / ours["seconds"], 2), "ours_cpu_s": ours["cpu_s"],
+                          "hf_cpu_s": theirs["cpu_s"], "cpu_ratio": round(theirs["cpu_s"] / ours["cpu_s"], 2)}))
 
 
 if __name__ == "__main__":
