@@ -88,17 +88,22 @@ def mtpb_truncate(completion: str) -> str:
 def mtpb_truncate_fixed(completion: str) -> str:
     """The reference rules with the leading-comment bug fixed (multi-turn default, docs/mtpb.md):
     a `^#` line ends the completion only once some code came before it, so a completion may open
-    with comment (and blank) lines. Code = a line whose first non-blank character is not '#'."""
+    with comment (and blank) lines, up to MAX_LEADING_COMMENT_LINES of them. Code = a line whose
+    first non-blank character is not '#'."""
     return _mtpb_cut(completion, comments="after_code")
 
 
 def mtpb_truncate_single(completion: str) -> str:
     """Single-turn rule: the reference rules without `^#` (one program naturally has a comment
-    before each step)."""
+    before each step), and at most MAX_LEADING_COMMENT_LINES comment lines before the first code."""
     return _mtpb_cut(completion, comments="never")
 
 
 _FIRST_CODE_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+_COMMENT_LINE = re.compile(r"^[ \t]*#", re.MULTILINE)
+# A completion still made only of comments at its 4th comment line has not started the code it was asked
+# for (a weak model can write comments until its budget runs out); it ends before that line.
+MAX_LEADING_COMMENT_LINES = 3
 MTPB_SETTLE_MARGIN = 32  # > 2 x the longest pattern (13 chars, "<|endoftext|>"); see mtpb_settled
 
 
@@ -110,6 +115,8 @@ def _mtpb_cut(completion: str, comments: str) -> str:
     if len(defs) > 1:
         completion = completion[: defs[1].start()]
     cuts = [m.start() for m in (t.search(completion) for t in _MTPB_TERMINALS[1:]) if m]
+    if comments != "always":
+        cuts += _leading_comment_cut(completion)
     if comments != "never":
         code = _FIRST_CODE_LINE.search(completion) if comments == "after_code" else None
         start = 0 if comments == "always" else (code.end() if code else len(completion) + 1)
@@ -117,6 +124,14 @@ def _mtpb_cut(completion: str, comments: str) -> str:
         if hash_line:
             cuts.append(hash_line.start())
     return completion[: min(cuts)] if cuts else completion
+
+
+def _leading_comment_cut(completion: str) -> list[int]:
+    """[start of the (MAX_LEADING_COMMENT_LINES + 1)-th comment line] if it comes before any code, else []."""
+    code = _FIRST_CODE_LINE.search(completion)
+    end = code.start() if code else len(completion)
+    starts = [m.start() for m in _COMMENT_LINE.finditer(completion, 0, end)]
+    return starts[MAX_LEADING_COMMENT_LINES:MAX_LEADING_COMMENT_LINES + 1]
 
 
 def mtpb_settled(truncate, text: str) -> bool:
