@@ -66,11 +66,12 @@ def pack(cache: model.KVCache) -> model.KVCache:
 class Session:
     def __init__(self, cfg, graphdef, params, tokenizer, batch: int, *, seed: int = 0,
                  row_ids: Sequence[int] | None = None, max_len: int | None = None, reencode: bool = False,
-                 chunk_steps: int = 16):
+                 chunk_steps: int = 16, new_bucket: int = sampling.MIN_NEW_BUCKET):
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
         self.cfg, self.graphdef, self.params, self.tokenizer = cfg, graphdef, params, tokenizer
         self.batch, self.reencode, self.chunk_steps = batch, reencode, chunk_steps
+        self.new_bucket = new_bucket  # smallest new-token buffer: one value for a run = one compiled decode
         self.max_len = cfg.n_positions if max_len is None else max_len
         row_ids = list(range(batch)) if row_ids is None else list(row_ids)
         if len(row_ids) != batch:
@@ -182,8 +183,8 @@ class Session:
                 raise ValueError(f"row {r}: max_new_tokens={budgets[r]} after {len(self.token_ids[r])} tokens "
                                  f"overflows the {self.cfg.n_positions}-token context (or is < 1)")
         longest_budget = max(budgets[r] for r in rows)
-        N = sampling.pow2_bucket(longest_budget, sampling.MIN_NEW_BUCKET)
-        self._ensure_room(N)
+        N = sampling.pow2_bucket(longest_budget, self.new_bucket)
+        self._ensure_room(longest_budget)  # decoding writes at most max_new - 1 slots
         index0 = int(self.cache.index)
         stop_ids = tuple(sorted({self.cfg.eos_token_id} if stop_token_ids is None else set(stop_token_ids)))
         keys = jax.vmap(lambda k: jax.random.fold_in(k, self.turn))(self.keys)
