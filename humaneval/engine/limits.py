@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import math
+import os
 from dataclasses import asdict, dataclass, field
 
 CAPTURES = ("none", "last_print")
@@ -17,8 +18,14 @@ class Limits:
     max_file_bytes: int = 64 << 20  # largest file, and the size of the scratch tmpfs
     max_open_files: int = 256
     max_output_bytes: int = 1 << 20  # kept per stream; the rest is counted and dropped
+    # Extra paths samples may read (e.g. a datasets directory, a compiler toolchain), on top of the
+    # allowlist in rootfs.py. Absolute; the zygotes' filesystem is built from the Engine's limits.
+    read_only_paths: tuple[str, ...] = ()
 
     def __post_init__(self):
+        if isinstance(self.read_only_paths, list):  # the JSON wire form
+            object.__setattr__(self, "read_only_paths", tuple(self.read_only_paths))
+        check_read_only_paths(self.read_only_paths)
         if not (self.timeout_s > 0 and math.isfinite(self.timeout_s)):
             raise ValueError(f"Limits.timeout_s must be a positive number of seconds, got {self.timeout_s!r}")
         if self.cpu_s is not None and not (self.cpu_s > 0 and math.isfinite(self.cpu_s)):
@@ -57,6 +64,20 @@ class Job:
             if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], (bytes, bytearray))):
                 raise ValueError(f"Job {self.key!r}: files entries must be (name, bytes) pairs, got {entry!r:.80}")
             check_file_name(self.key, entry[0])
+
+
+def check_read_only_paths(paths) -> None:
+    if not isinstance(paths, tuple):
+        raise ValueError(f"Limits.read_only_paths must be a tuple of absolute paths, got {paths!r}")
+    for path in paths:
+        if not isinstance(path, str) or not path.startswith("/") or "\0" in path:
+            raise ValueError(f"Limits.read_only_paths: {path!r} is not an absolute path")
+        normal = os.path.normpath(path)
+        if normal == "/":
+            raise ValueError("Limits.read_only_paths: '/' would show samples the whole filesystem")
+        if normal == "/tmp" or normal.startswith("/tmp/"):
+            raise ValueError(f"Limits.read_only_paths: {path!r} is under /tmp, which every sample's scratch "
+                             "tmpfs covers; move it elsewhere (e.g. /var/tmp)")
 
 
 def check_file_name(key: str, name) -> None:

@@ -1,7 +1,9 @@
-"""The init (pid 1) of each sample's PID namespace: a 150-byte static x86-64 program, `cat` elsewhere.
+"""The init (pid 1) of each sample's PID namespace: a 160-byte static x86-64 program, `cat` elsewhere.
 
 pid 1 only has to exist: the zygote SIGKILLs it to end the sample (the kernel then kills every process
-in the namespace), and it must exit by itself if the zygote dies. Like `cat` on the zygote's lifeline
+in the namespace), and it must exit by itself if the zygote dies. It first makes itself non-dumpable
+(in the user-namespace mode it runs under the sample's kernel uid; its capabilities in the zygote's user
+namespace already keep the sample from tracing it, this is a second lock). Like `cat` on the zygote's lifeline
 pipe, it reads stdin until EOF and exits. Being static, its exec costs a fraction of `cat`'s, which
 spends ~0.5 ms per sample in the dynamic loader. The whole program, with its assembly:
 """
@@ -13,6 +15,10 @@ import shutil
 import struct
 
 CODE_X86_64 = bytes.fromhex(
+    "bf04000000"      # mov edi, 4          PR_SET_DUMPABLE
+    "31f6"            # xor esi, esi        0: no ptrace or /proc/1/mem by a same-uid sample
+    "b89d000000"      # mov eax, 157        syscall 157 = prctl
+    "0f05"            # syscall
     "31c0"            # xor eax, eax        syscall 0 = read
     "31ff"            # xor edi, edi        fd 0: the lifeline
     "488d7424f8"      # lea rsi, [rsp-8]    a 1-byte buffer below the stack pointer

@@ -8,6 +8,10 @@ stops answering well past its job's timeout) is replaced and its running job is 
 harness_error -- not retried, so a job that kills its zygote is visible rather than silently rerun; jobs
 queued behind it never started and go to another zygote.
 One run() at a time per Engine (it is not thread-safe); abandoning a run replaces the busy zygotes.
+
+Fail closed: sandbox="namespaces" (the default) either gets every isolation layer or raises
+SandboxUnavailable from start(), before any sample runs; sandbox="none" (rlimits and a process group only)
+must be asked for, warns on stderr and records "none" in every result.
 """
 from __future__ import annotations
 
@@ -21,9 +25,14 @@ import time
 import warnings
 
 from humaneval.engine.limits import Job, Limits, job_to_wire
+from humaneval.engine.unavailable import SandboxUnavailable
 from humaneval.engine.verdicts import ExecResult
 
-MODES = ("auto", "namespaces", "rlimits")
+MODES = ("namespaces", "none")
+# The zygote's environment: only what the interpreter needs to start. A forked sample's own memory holds
+# its zygote's initial environment block (/proc/self/environ), so the caller's tokens must never get there.
+ZYGOTE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH", "PYTHONHOME",
+              "LD_LIBRARY_PATH", "HUMANEVAL_ENGINE_CAT_INIT", "HUMANEVAL_ENGINE_DISABLE_NAMESPACES")
 _END = object()
 REPLY_GRACE_S = 10.0  # beyond timeout_s: a zygote silent for longer is presumed stuck
 QUEUE_DEPTH = 2  # jobs in flight per zygote: the running one + one queued
@@ -36,12 +45,13 @@ class ZygoteError(RuntimeError):
 
 
 class _Worker:
-    def __init__(self, mode: str, preload: tuple[str, ...]):
+    def __init__(self, mode: str, preload: tuple[str, ...], read_only_paths: tuple[str, ...]):
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-                   MKL_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        env = {k: v for k, v in os.environ.items() if k in ZYGOTE_ENV}
+        env.update(PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "humaneval.engine.zygote", mode, ",".join(preload)],
+            [sys.executable, "-m", "humaneval.engine.zygote", mode, ",".join(preload), json.dumps(list(read_only_paths))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/", bufsize=0)
         self.fd = self.proc.stdout.fileno()
         self.jobs: collections.deque = collections.deque()  # (job, reply allowance s, wire line), in order
@@ -49,6 +59,7 @@ class _Worker:
         self.pending = bytearray()  # reply bytes read but not yet a complete line
         self.broken = False  # a write failed: take no more jobs
         self.sandbox = None
+        self.cgroup = None  # the zygote's pids cgroup directory, if it has one
 
     def handshake(self) -> dict:
         while b"\n" not in self.pending:
@@ -105,7 +116,7 @@ class Engine:
     """with Engine(workers=None, preload=("numpy",)) as engine: for result in engine.run(jobs): ..."""
 
     def __init__(self, workers: int | None = None, preload=("numpy",), limits: Limits | None = None,
-                 sandbox: str = "auto"):
+                 sandbox: str = "namespaces"):
         if sandbox not in MODES:
             raise ValueError(f"Engine sandbox must be one of {MODES}, got {sandbox!r}")
         self.n_workers = workers or os.cpu_count() or 1
@@ -113,9 +124,8 @@ class Engine:
             raise ValueError(f"Engine workers must be >= 1, got {workers}")
         self.preload = tuple(preload)
         self.limits = limits or Limits()
-        self.requested = sandbox
-        self.mode = "rlimits" if sandbox == "rlimits" else "namespaces"
-        self.sandbox = None  # filled from the zygotes' handshake, e.g. "namespaces+pids_cgroup"
+        self.mode = sandbox
+        self.sandbox = None  # filled from the zygotes' handshake, e.g. "namespaces+pids_cgroup" or "none"
         self.workers: list[_Worker] = []
 
     def __enter__(self) -> "Engine":
@@ -126,44 +136,29 @@ class Engine:
         self.close()
 
     def start(self) -> None:
+        """Spawn the zygotes. Raises SandboxUnavailable (namespaces mode) before any sample has run."""
         if self.workers:
             return
-        if self.mode == "namespaces" and not sys.platform.startswith("linux"):
-            if self.requested == "namespaces":
-                raise ZygoteError(f"sandbox='namespaces' needs Linux, this is {sys.platform}")
-            self._fall_back(f"{sys.platform} is not Linux")
-        try:
-            self.workers = self._spawn(self.n_workers)
-        except ZygoteError as error:
-            if self.requested != "auto" or self.mode == "rlimits":
-                raise
-            self._fall_back(str(error))
-            self.workers = self._spawn(self.n_workers)
+        if self.mode == "none":
+            _warn_unisolated()
+        self.workers = self._spawn(self.n_workers)
 
     def _spawn(self, count: int) -> list[_Worker]:
-        workers = [_Worker(self.mode, self.preload) for _ in range(count)]
+        workers = [_Worker(self.mode, self.preload, self.limits.read_only_paths) for _ in range(count)]
         try:
             for worker in workers:
                 ready = worker.handshake()
                 if not ready.get("ready"):
-                    raise ZygoteError(f"sandbox probe failed: {ready.get('error')}")
+                    if "step" in ready:
+                        raise SandboxUnavailable(ready["step"], ready.get("errno"), ready.get("error", ""))
+                    raise ZygoteError(f"zygote start-up failed: {ready.get('error')}")
                 worker.sandbox = self.sandbox = ready["sandbox"]
+                worker.cgroup = ready.get("cgroup")
         except BaseException:
             for worker in workers:
                 worker.stop(kill=True)
             raise
         return workers
-
-    def _fall_back(self, reason: str) -> None:
-        global _warned
-        self.mode = "rlimits"
-        if not _warned:
-            _warned = True
-            message = (f"humaneval.engine: Linux namespaces unavailable ({reason}); FALLING BACK to rlimits + "
-                       "process group. Samples are NOT isolated from the filesystem or network. Every result "
-                       "records sandbox='rlimits'.")
-            warnings.warn(message, RuntimeWarning, stacklevel=3)
-            print("WARNING: " + message, file=sys.stderr)
 
     def close(self) -> None:
         for worker in self.workers:
@@ -220,6 +215,10 @@ class Engine:
                 if not isinstance(job, Job):
                     raise TypeError(f"Engine.run expects Job objects, got {type(job).__name__}")
                 limits = job.limits or self.limits
+                if limits.read_only_paths != self.limits.read_only_paths:
+                    raise ValueError(f"Job {job.key!r}: read_only_paths {limits.read_only_paths} differ from the "
+                                     f"Engine's {self.limits.read_only_paths}: the zygotes' filesystem is built once, "
+                                     "from Engine(limits=...)")
                 ready.append(((json.dumps(job_to_wire(job, self.limits)) + "\n").encode(), job,
                               limits.timeout_s + REPLY_GRACE_S))
             line, job, allowance = ready[0]
@@ -251,3 +250,13 @@ class Engine:
         fresh = self._spawn(1)[0]
         self.workers[self.workers.index(worker)] = fresh
         return fresh
+
+
+def _warn_unisolated() -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        message = ("humaneval.engine: sandbox 'none': samples run with rlimits and a process group only, NOT "
+                   "isolated from your files, processes or the network. Every result records sandbox='none'.")
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        print("WARNING: " + message, file=sys.stderr)

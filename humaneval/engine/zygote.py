@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from humaneval.engine import cgroup, driver, isolation, nsinit
+from humaneval.engine import cgroup, driver, isolation, namespaces, rootfs
 from humaneval.engine.limits import Job, Limits, job_from_wire
 from humaneval.engine.supervise import build_result, supervise
 from humaneval.engine.verdicts import ExecResult
@@ -73,49 +73,34 @@ def single_threaded() -> bool:
 
 
 class Zygote:
-    """State of one zygote process: sandbox mode, root plan, cgroup, own PID namespace handle."""
+    """State of one zygote process: sandbox mode and, in namespaces mode, what namespaces.set_up kept."""
 
-    def __init__(self, mode: str):
-        if mode == "namespaces" and os.environ.get("HUMANEVAL_ENGINE_DISABLE_NAMESPACES"):
-            # Lets tests and users exercise the fallback path as if in a locked-down container.
-            raise isolation.SandboxError(1, "namespaces disabled by HUMANEVAL_ENGINE_DISABLE_NAMESPACES")
-        self.mode = mode  # "namespaces" or "rlimits"
+    def __init__(self, mode: str, userns: bool = False, extra_paths: tuple[str, ...] = (), name: int | None = None):
+        self.mode = mode  # "namespaces" or "none"
         self.bare_fork = _libc_fork is not None and single_threaded()
         driver.seed_rngs()  # once, here; the zygote never draws (see driver.seed_rngs)
-        if mode != "namespaces":
-            _remove_stale_scratch()
-        self.pid_ns_fd = self.plan = self.cgroup = self.init = None
+        self.ns = None
+        self.cgroup_max = None
         if mode == "namespaces":
-            self.lifeline = os.pipe()  # never written; closes when the zygote dies
-            self.pid_ns_fd = os.open("/proc/self/ns/pid", os.O_RDONLY)
-            isolation.unshare(isolation.CLONE_NEWNET | isolation.CLONE_NEWUTS)
-            package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            exposed = isolation.blocked_paths([sys.prefix, sys.base_prefix, sys.exec_prefix, package_root] + sys.path)
-            self.plan = isolation.RootPlan(exposed=exposed)
-            isolation.prepare_root(self.plan)
-            self.init = nsinit.install("/tmp")  # on the private tmpfs prepare_root laid over /tmp
-            if self.init is None:
-                raise isolation.SandboxError(2, "no `cat` binary to serve as the namespaces' init")
-            self.cgroup = cgroup.create_and_enter()  # None where the pids controller is not writable
-            self.cgroup_max = None
-            self.zygote_tasks = cgroup.tasks(self.cgroup) if self.cgroup else 0  # our threads, if any
-            isolation.enter_root(self.plan)  # last: from here on the host's files are out of reach
+            self.ns = namespaces.set_up(userns, extra_paths, name or os.getpid())
+            self.statm_fd = self.ns.statm_fd
+        else:
+            _remove_stale_scratch()
+            self.statm_fd = isolation.open_statm()
 
     @property
     def sandbox(self) -> str:
-        if self.mode != "namespaces":
-            return "rlimits"
-        return "namespaces+pids_cgroup" if self.cgroup else "namespaces"
+        return self.ns.layers if self.ns else "none"
 
     def close(self):
-        if self.cgroup:
-            cgroup.leave_and_remove(self.cgroup)
+        if self.ns and self.ns.group:
+            cgroup.leave_and_remove(self.ns.group)
 
     def run(self, job: Job) -> ExecResult:
         limits = job.limits
         (out_r, out_w), (err_r, err_w), (res_r, res_w) = os.pipe(), os.pipe(), os.pipe()
         nonce = os.urandom(16).hex()
-        scratch = None if self.mode == "namespaces" else tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        scratch = None if self.ns else tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         try:
             t0 = time.monotonic()
             try:
@@ -133,21 +118,22 @@ class Zygote:
 
     def _start(self, job: Job, nonce: str, pipes, scratch) -> tuple[int, int | None]:
         """Fork the sample; in namespaces mode first spawn the init of its fresh PID namespace."""
-        base_vm = isolation.current_vm_bytes()
-        if self.mode != "namespaces":
+        base_vm = isolation.current_vm_bytes(self.statm_fd)
+        ns = self.ns
+        if ns is None:
             pid = fork_sample(self.bare_fork)
             if pid == 0:
                 self._sample_main(job, nonce, base_vm, pipes, scratch=scratch)
             return pid, None
         max_procs = job.limits.max_procs
-        if self.cgroup and self.cgroup_max != max_procs:
-            cgroup.set_max(self.cgroup, max_procs, self.zygote_tasks)
+        if ns.group and self.cgroup_max != max_procs:
+            cgroup.set_max(ns.group, max_procs, ns.zygote_tasks)
             self.cgroup_max = max_procs
         isolation.unshare(isolation.CLONE_NEWPID)  # our next children go to a fresh PID namespace
         try:
             init_pid = os.posix_spawn(
-                self.init, ["cat"], {}, setsid=True, setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
-                file_actions=[(os.POSIX_SPAWN_DUP2, self.lifeline[0], 0),
+                ns.init, ["cat"], {}, setsid=True, setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
+                file_actions=[(os.POSIX_SPAWN_DUP2, ns.lifeline[0], 0),
                               (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
             try:
                 pid = fork_sample(self.bare_fork)
@@ -158,32 +144,34 @@ class Zygote:
             if pid == 0:
                 self._sample_main(job, nonce, base_vm, pipes)
         finally:
-            isolation.setns(self.pid_ns_fd, isolation.CLONE_NEWPID)  # back, for the next job
+            isolation.setns(ns.pid_ns_fd, isolation.CLONE_NEWPID)  # back, for the next job
         return pid, init_pid
 
     def _sample_main(self, job: Job, nonce: str, base_vm: int, pipes, scratch: str | None = None) -> None:
         """The forked child that becomes the sample. Never returns."""
         out_w, err_w, res_w = pipes
         limits = job.limits
+        ns = self.ns
         try:
             os.setsid()
             devnull = os.open(os.devnull, os.O_RDONLY)
             for fd, target in ((devnull, 0), (out_w, 1), (err_w, 2), (res_w, RESULT_FD)):
                 os.dup2(fd, target)
             _close_fds_except((0, 1, 2, RESULT_FD))  # above all the zygote's protocol pipes
-            if self.mode == "namespaces":
-                isolation.build_root(self.plan, limits, job.files)
-                scratch = self.plan.scratch
+            if ns is not None:
+                rootfs.build_root(ns.root, limits, job.files)
                 isolation.apply_rlimits(limits, base_vm)
-                isolation.drop_to_sandbox_user(limits.max_procs)
+                if ns.userns:
+                    isolation.enter_sample_user_namespace(limits.max_procs)
+                else:
+                    isolation.drop_to_sandbox_user(limits.max_procs)
             else:
                 os.chdir(scratch)
-                isolation.write_scratch_files(scratch, job.files)
+                rootfs.write_scratch_files(scratch, job.files)
                 isolation.apply_rlimits(limits, base_vm, best_effort=True)
                 if sys.platform.startswith("linux"):
                     isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
-            if self.mode != "namespaces":  # the rest of the environment was scrubbed once, in the zygote
-                os.environ["HOME"] = os.environ["TMPDIR"] = scratch
+                os.environ["HOME"] = os.environ["TMPDIR"] = scratch  # the rest was set once, in the zygote
             tempfile.tempdir = None
             _signal.signal(signal.SIGINT, _signal.default_int_handler)  # not signal.signal: its enum wrapping is slow
         except BaseException as error:
@@ -238,31 +226,57 @@ def preload(modules) -> None:
     gc.freeze()  # keep the collector from touching (and so copying) the preloaded heap in every child
 
 
+# The probes every zygote runs before it says ready: a trivial program must pass, and with max_procs=1 a
+# fork must fail (RLIMIT_NPROC or the pids cgroup in force; NPROC does not bind kernel uid 0).
+PROBE = Job("probe", "pass", Limits())
+CAP_PROBE = Job("process-cap-probe", "import os\ntry:\n    os.fork()\nexcept BlockingIOError:\n    pass\n"
+                "else:\n    raise SystemExit('fork succeeded')", Limits(max_procs=1))
+STEP_PROBE = "run a probe program in the sandbox"
+STEP_CAP = "check the process cap (a fork with max_procs=1 must fail)"
+
+
 def main(argv) -> int:
+    """argv: mode ("namespaces" | "none"), comma-separated preload modules, JSON list of extra read-only paths."""
     mode, wanted = argv[0], [m for m in argv[1].split(",") if m]
+    extra_paths = tuple(json.loads(argv[2])) if len(argv) > 2 else ()
+    name = os.getpid()  # the evaluator's name for us (a user-ns zygote becomes pid 1 of its own namespace)
     if sys.platform.startswith("linux"):
         isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)  # the evaluator died -> so do we
     cmd_fd, reply_fd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)  # stray prints in the zygote must not corrupt the protocol
-    preload(PRELOAD_STDLIB + tuple(wanted))
     try:
-        zygote = Zygote(mode)
-    except OSError as error:
-        _reply(reply_fd, {"ready": False, "error": str(error)})
+        userns = False
+        if mode == "namespaces":
+            if os.environ.get("HUMANEVAL_ENGINE_DISABLE_NAMESPACES"):
+                # Lets tests and users see the refusal as if in a locked-down container.
+                raise namespaces.SetupFailed("namespaces disabled by HUMANEVAL_ENGINE_DISABLE_NAMESPACES", 1,
+                                             "set in the environment")
+            if not namespaces.platform_supported():
+                raise namespaces.SetupFailed(f"platform check: namespaces need Linux, this is {sys.platform}", None, "")
+            userns = not isolation.real_root()
+            if userns:
+                namespaces.enter_user_namespace_and_pid1((cmd_fd, reply_fd))
+        preload(PRELOAD_STDLIB + tuple(wanted))
+        zygote = Zygote(mode, userns, extra_paths, name)
+    except namespaces.SetupFailed as error:
+        _reply(reply_fd, {"ready": False, "step": error.step, "errno": error.errno, "error": error.detail})
         return 1
+    if sys.platform.startswith("linux"):
+        isolation.prctl(isolation.PR_SET_DUMPABLE, 0)  # no ptrace or /proc/<pid>/mem by anything of our uid
     # Scrub the environment here, once, rather than in every child (os.environ.clear() there alone
     # cost ~100 copy-on-write page faults, ~0.8 ms). Nothing in the zygote reads it any more.
     os.environ.clear()
-    scratch = zygote.plan.scratch if zygote.plan else tempfile.gettempdir()  # fallback: set per sample
+    scratch = zygote.ns.root.scratch if zygote.ns else tempfile.gettempdir()  # "none": set per sample
     os.environ.update(SAMPLE_ENV, HOME=scratch, TMPDIR=scratch)
     try:
-        probe = zygote.run(Job("probe", "pass", Limits()))
-        if probe.verdict != "passed":
-            _reply(reply_fd, {"ready": False, "error": f"{probe.error_type}: {probe.error_message}"})
+        failure = _probe(zygote)
+        if failure is not None:
+            _reply(reply_fd, {"ready": False, **failure})
             return 1
-        _reply(reply_fd, {"ready": True, "sandbox": zygote.sandbox, "pid": os.getpid()})
+        _reply(reply_fd, {"ready": True, "sandbox": zygote.sandbox, "pid": os.getpid(),
+                          "cgroup": zygote.ns.group.path if zygote.ns and zygote.ns.group else None})
         with os.fdopen(cmd_fd, "r", encoding="utf-8") as commands:
             for line in commands:
                 job = job_from_wire(json.loads(line))
@@ -275,6 +289,18 @@ def main(argv) -> int:
     finally:
         zygote.close()
     return 0
+
+
+def _probe(zygote: Zygote) -> dict | None:
+    probe = zygote.run(PROBE)
+    if probe.verdict != "passed":
+        return {"step": STEP_PROBE, "errno": None, "error": f"{probe.error_type}: {probe.error_message}"}
+    if zygote.ns is not None:
+        capped = zygote.run(CAP_PROBE)
+        if capped.verdict != "passed":
+            return {"step": STEP_CAP, "errno": None,
+                    "error": f"{capped.verdict} {capped.error_type}: {capped.error_message}"}
+    return None
 
 
 def _reply(fd: int, message: dict) -> None:
