@@ -1,10 +1,13 @@
 """humaneval.engine: contract, verdicts, captured values, determinism, pool behaviour."""
+import fnmatch
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -12,18 +15,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from humaneval.engine import Engine, ExecResult, Job, Limits
-from humaneval.engine import values
-from humaneval.engine.pool import ZygoteError
+from humaneval.engine import Engine, ExecResult, Job, Limits, SandboxUnavailable
+from humaneval.engine import pool, rootfs, values
+from test_engine_hostile import pids_cgroup_writable
 
 FAST = Limits(timeout_s=2.0, memory_bytes=512 << 20)
 
 
 @pytest.fixture(scope="module")
 def engine():
-    with Engine(workers=2, preload=("numpy", "pandas"), limits=FAST) as e:
-        if os.environ.get("CI") and not e.sandbox.startswith("namespaces"):
-            pytest.fail(f"CI: sandbox layers missing, engine runs as {e.sandbox!r}")
+    with Engine(workers=2, preload=("numpy", "pandas"), limits=FAST) as e:  # fails closed: namespaces or an error
         yield e
 
 
@@ -37,6 +38,8 @@ def run_one(engine, program, **kwargs) -> ExecResult:
 @pytest.mark.parametrize("kwargs, needle", [
     (dict(timeout_s=0), "timeout_s"), (dict(timeout_s=float("inf")), "timeout_s"), (dict(cpu_s=-1), "cpu_s"),
     (dict(memory_bytes=0), "memory_bytes"), (dict(max_procs=1.5), "max_procs"), (dict(max_open_files=3), "max_open_files"),
+    (dict(read_only_paths=("data",)), "not an absolute path"), (dict(read_only_paths="/data"), "tuple"),
+    (dict(read_only_paths=("/",)), "whole filesystem"), (dict(read_only_paths=("/tmp/x",)), "under /tmp"),
 ])
 def test_limits_reject_bad_values(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
@@ -149,15 +152,35 @@ def test_common_imports_work_inside_the_sandbox(engine):
 
 
 def test_environment_is_scrubbed_and_identity_unprivileged(engine):
-    if not engine.sandbox.startswith("namespaces"):
-        pytest.fail("needs the namespace sandbox")
+    assert engine.sandbox.startswith("namespaces")
     program = ("import os\nassert set(os.environ) == {'PATH', 'HOME', 'TMPDIR', 'LANG', 'PYTHONHASHSEED'}, os.environ\n"
                "assert os.getuid() == 65534 and os.getgid() == 65534\n"
                "assert os.getpid() == 2 and os.getsid(0) == 2\n"
                "assert open('/proc/self/status').read().count('0000000000000000') >= 3  # no capabilities\n"
-               "assert not os.path.exists('/root/.ssh') and os.listdir('/root') == ['.pyenv']")
-    result = run_one(engine, program)
+               "print((sorted(os.listdir('/')), sorted(os.listdir('/etc')), open('/proc/self/environ').read()))")
+    result = run_one(engine, program, capture="last_print")
     assert result.verdict == "passed", result.stderr
+    top, etc, environ = values.decode_value(result.observed)
+    # Only the allowlist (rootfs.py): system dirs, /etc entries, /dev, /proc, scratch, and the first
+    # component of each interpreter prefix / the toolkit's package -- never the rest of the host.
+    prefixes = {p.split("/")[1] for p in rootfs.python_paths() + [os.path.dirname(rootfs.__file__)]}
+    assert set(top) <= {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "proc", "tmp"} | prefixes
+    allowed_etc = {pattern.split("/")[0] for pattern in rootfs.ETC}
+    assert "passwd" in etc and all(any(fnmatch.fnmatch(e, p) for p in allowed_etc) for e in etc), etc
+    # The forked sample's memory holds its zygote's start-up environment: only the allowlisted names.
+    names = {entry.split("=", 1)[0] for entry in environ.split("\0") if entry}
+    assert names <= set(pool.ZYGOTE_ENV) | {"PYTHONHASHSEED", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                           "MKL_NUM_THREADS"}, names
+
+
+def test_callers_environment_never_reaches_samples(monkeypatch):
+    """A token in the evaluator's environment: not in the sample's os.environ, nor in /proc/self/environ
+    (a forked sample's memory holds its zygote's initial environment block)."""
+    token = f"tok{time.time_ns()}"
+    monkeypatch.setenv("HUMANEVAL_TEST_SECRET_TOKEN", token)
+    with Engine(workers=1, preload=()) as e:
+        (result,) = e.run([Job("k", "import os\nprint(open('/proc/self/environ').read(), dict(os.environ))")])
+    assert result.verdict == "passed" and token not in result.stdout and "PATH=" in result.stdout
 
 
 # --- captured values ---------------------------------------------------------------------------------
@@ -299,21 +322,51 @@ def test_abandoned_run_does_not_leak_results_into_the_next(engine):
     assert [r.key for r in engine.run([Job("fresh", "pass")])] == ["fresh"]
 
 
-def test_fallback_is_loud_and_recorded(monkeypatch):
+def test_default_refuses_and_none_is_loud_and_recorded(monkeypatch, tmp_path):
     monkeypatch.setenv("HUMANEVAL_ENGINE_DISABLE_NAMESPACES", "1")
     monkeypatch.setattr("humaneval.engine.pool._warned", False)
-    with pytest.raises(ZygoteError, match="HUMANEVAL_ENGINE_DISABLE_NAMESPACES"):
-        Engine(workers=1, preload=(), sandbox="namespaces").start()
-    with pytest.warns(RuntimeWarning, match="FALLING BACK"):
-        with Engine(workers=1, preload=()) as e:
+    marker = tmp_path / "ran"
+    engine = Engine(workers=1, preload=())
+    with pytest.raises(SandboxUnavailable) as refused:
+        list(engine.run([Job("m", f"open({str(marker)!r}, 'w').write('x')")]))
+    assert not marker.exists()  # refused before any sample ran
+    text = str(refused.value)
+    for needle in ("NO sample was run", "Failing step: namespaces disabled by HUMANEVAL_ENGINE_DISABLE_NAMESPACES",
+                   "errno 1 (EPERM", "kernel.unprivileged_userns_clone", "kernel.apparmor_restrict_unprivileged_userns",
+                   "seccomp", "--sandbox none"):
+        assert needle in text, (needle, text)
+    with pytest.warns(RuntimeWarning, match="NOT isolated"):
+        with Engine(workers=1, preload=(), sandbox="none") as e:
             results = list(e.run([Job("ok", "assert 1"), Job("bad", "assert 0"), Job("t", "while 1: pass", Limits(timeout_s=0.5))]))
     assert {r.key: r.verdict for r in results} == {"ok": "passed", "bad": "failed", "t": "timeout"}
-    assert {r.sandbox for r in results} == {"rlimits"}
+    assert {r.sandbox for r in results} == {"none"} and e.sandbox == "none"
+
+
+def test_read_only_paths_are_visible_and_read_only(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data", numbered=True)
+    shown = tempfile.mkdtemp(prefix="humaneval-ro-", dir="/var/tmp")
+    try:
+        with open(os.path.join(shown, "d.txt"), "w") as f:
+            f.write("dataset")
+        os.chmod(shown, 0o755)
+        os.chmod(os.path.join(shown, "d.txt"), 0o666)
+        program = (f"assert open({shown!r} + '/d.txt').read() == 'dataset'\n"
+                   f"import os\nassert not os.path.exists('/var/tmp/' + {os.path.basename(str(data))!r})\n"
+                   f"open({shown!r} + '/d.txt', 'w')")
+        with Engine(workers=1, preload=(), limits=Limits(read_only_paths=(shown,))) as e:
+            (result,) = e.run([Job("k", program)])
+            with pytest.raises(ValueError, match="read_only_paths"):
+                list(e.run([Job("other", "pass", Limits(read_only_paths=("/opt",)))]))
+        assert (result.verdict, result.error_type) == ("failed", "OSError"), result  # EROFS
+        assert "Read-only file system" in result.error_message
+    finally:
+        shutil.rmtree(shown)
 
 
 def test_engine_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="sandbox"):
-        Engine(sandbox="docker")
+    for mode in ("docker", "auto", "rlimits"):
+        with pytest.raises(ValueError, match="sandbox"):
+            Engine(sandbox=mode)
     with pytest.raises(ValueError, match="workers"):
         Engine(workers=-1)
 
@@ -327,9 +380,11 @@ def test_memory_cap_is_on_top_of_the_zygote_footprint(engine):
 def test_unpreloaded_heavy_import_works_and_zygote_cgroups_are_removed_on_close():
     with Engine(workers=1, preload=()) as e:
         (result,) = e.run([Job("np", "import numpy as np\nassert np.arange(3).sum() == 3", Limits(timeout_s=20))])
-        groups = [f"/sys/fs/cgroup/pids/humaneval-engine-{w.proc.pid}" for w in e.workers]
+        groups = [w.cgroup for w in e.workers]
+        assert ("pids_cgroup" in e.sandbox) == pids_cgroup_writable() == all(groups), (e.sandbox, groups)
+        assert all(os.path.isdir(g) and open(f"{g}/cgroup.procs").read().split() for g in groups if g)
     assert result.verdict == "passed", result.stderr
-    assert not any(os.path.exists(g) for g in groups)
+    assert not any(os.path.exists(g) for g in groups if g)
 
 
 def test_fallback_supervision_without_pidfd():
@@ -337,7 +392,7 @@ def test_fallback_supervision_without_pidfd():
     script = (
         "import os\ndel os.pidfd_open\n"
         "from humaneval.engine import zygote\nfrom humaneval.engine.limits import Job, Limits\n"
-        "z = zygote.Zygote('rlimits')\n"
+        "z = zygote.Zygote('none')\n"
         "verdicts = [z.run(Job(p, p, Limits(timeout_s=0.5))).verdict for p in ('pass', 'assert 0', 'while 1: pass')]\n"
         "print(verdicts)\n")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -353,7 +408,7 @@ def test_both_fork_paths_give_seeded_rngs_and_a_fresh_child(bare):
     with a second thread (OpenBLAS's, without OPENBLAS_NUM_THREADS=1) falls back to os.fork by itself."""
     script = (
         "import json\nfrom humaneval.engine import zygote\nfrom humaneval.engine.limits import Job, Limits\n"
-        "zygote.preload(('numpy',))\nz = zygote.Zygote('rlimits')\n"
+        "zygote.preload(('numpy',))\nz = zygote.Zygote('none')\n"
         f"z.bare_fork = {bare} and z.bare_fork\n"
         "p = 'import os, random, numpy\\nprint([random.random(), float(numpy.random.rand()), sorted(os.environ)])\\nrandom.seed(5)'\n"
         "rs = [z.run(Job('k', p, Limits(timeout_s=5), capture='last_print')) for _ in range(2)]\n"
@@ -366,14 +421,18 @@ def test_both_fork_paths_give_seeded_rngs_and_a_fresh_child(bare):
     assert first.startswith("[0.8444218515250481, 0.5488135039273248, "), first
 
 
-def test_checkout_in_a_private_tmp_folder_keeps_the_sandbox(tmp_path):
-    # `mktemp -d` makes a mode-700 folder under /tmp; samples get a fresh tmpfs there, so such paths
-    # must not enter the mount plan (they made the engine fall back to rlimits in a clean-clone CI run).
-    from humaneval.engine import isolation
-
-    private = tmp_path / "private"
-    (private / "p").mkdir(parents=True)
-    private.chmod(0o700)
-    assert isolation.blocked_paths([str(private / "p")], hidden=str(tmp_path)) == ()
-    (ancestor, members), = isolation.blocked_paths([str(private / "p")], hidden="/nonexistent")
-    assert str(private.resolve()).startswith(ancestor) and members == (str((private / "p").resolve()),)
+def test_root_plan_resolves_links_drops_nested_missing_and_tmp_paths():
+    # A checkout in a `mktemp -d` folder under /tmp: samples get a fresh tmpfs there, so such paths must
+    # not enter the mount plan (they made the engine refuse in a clean-clone CI run).
+    base = tempfile.mkdtemp(prefix="humaneval-plan-", dir="/var/tmp")
+    try:
+        os.makedirs(f"{base}/real/sub")
+        os.symlink("real", f"{base}/link")
+        os.symlink(f"{base}/link/sub", f"{base}/deep")
+        plan = rootfs.plan([f"{base}/deep", f"{base}/real/sub/x", f"{base}/missing", "/tmp", tempfile.gettempdir()])
+        assert plan.binds == (f"{base}/real/sub",)
+        assert plan.links == ((f"{base}/deep", f"{base}/link/sub"), (f"{base}/link", "real"))
+        usr = rootfs.plan(["/usr/lib", "/usr", "/lib"] if os.path.islink("/lib") else ["/usr/lib", "/usr"])
+        assert usr.binds == ("/usr",) and all(link == ("/lib", os.readlink("/lib")) for link in usr.links)
+    finally:
+        shutil.rmtree(base)

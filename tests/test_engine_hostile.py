@@ -1,12 +1,17 @@
 """Hostile programs the engine must contain: one test per category.
 
 After every program: the harness is alive, nothing the sample started is still running, nothing outside
-the scratch dir changed (a world-writable sentinel dir), a listening socket on 127.0.0.1 saw no
-connection, the run ended within timeout + 1 s, and the verdict is the right one.
+the scratch dir changed (a world-writable sentinel dir, shown read-only through Limits.read_only_paths),
+a listening socket on 127.0.0.1 saw no connection, the run ended within timeout + 1 s, no secret of the
+caller (a mode-600 file, an environment token) appears in the result, and the verdict is the right one.
 Fork bombs, kill(-1) and friends only run after `isolated` has checked, inside the sandbox, that the
-PID namespace, the unprivileged uid and the process caps are in force.
-With CI set, a missing isolation layer fails the suite instead of being skipped.
+PID namespace, the unprivileged uid and the process caps are in force. A missing isolation layer fails
+the suite (the engine refuses to start without one); nothing is skipped.
+tests/test_engine_settings.py runs this whole file again as an ordinary user, as root in a single-uid
+user namespace, and without namespaces at all. It sets HUMANEVAL_TEST_SECRET_FILE / _TOKEN (the caller's
+secrets) and HUMANEVAL_TEST_ROWS (every result row is appended there, for it to search).
 """
+import json
 import hashlib
 import os
 import random
@@ -26,17 +31,30 @@ TIMEOUT = 1.0
 MAX_PROCS = 32
 
 
-def missing_layer(message: str):
-    """Fail under CI (a missing isolation layer is a regression there); skip elsewhere, since hostile
-    programs must not run unconfined."""
-    pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+SECRET_TOKEN = os.environ.get("HUMANEVAL_TEST_SECRET_TOKEN", "")
 
 
 @pytest.fixture(scope="module")
-def engine():
-    with Engine(workers=2, preload=("numpy",)) as e:
-        if not e.sandbox.startswith("namespaces"):
-            missing_layer(f"hostile suite needs the namespace sandbox; engine runs as {e.sandbox!r}")
+def secret_file():
+    """The caller's mode-600 secret: in its $HOME under test_engine_settings.py, else outside the allowlist."""
+    given = os.environ.get("HUMANEVAL_TEST_SECRET_FILE")
+    if given:
+        yield given
+        return
+    folder = tempfile.mkdtemp(prefix="humaneval-secret-", dir="/var/tmp")
+    path = os.path.join(folder, "credentials")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(f"secret-{random.randrange(10 ** 12)}")
+    yield path
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def engine(sentinel, listeners):
+    # Fails closed: without every isolation layer Engine() raises SandboxUnavailable and the suite errors.
+    shown = (sentinel, os.path.dirname(listeners["path"]))
+    with Engine(workers=2, preload=("numpy",), limits=Limits(read_only_paths=shown)) as e:
+        assert e.sandbox.startswith("namespaces"), e.sandbox
         yield e
 
 
@@ -106,8 +124,37 @@ def listeners():
     shutil.rmtree(socket_dir, ignore_errors=True)
 
 
-def cgroup_procs(worker) -> str:
-    return f"/sys/fs/cgroup/pids/humaneval-engine-{worker.proc.pid}/cgroup.procs"
+def pids_cgroup_writable() -> bool:
+    """Independently of cgroup.py: v1 pids root writable, or a v2 ancestor with pids delegated to us."""
+    if os.access("/sys/fs/cgroup/pids/cgroup.procs", os.W_OK):
+        return True
+    rel = next((line.split("::", 1)[1].strip() for line in open("/proc/self/cgroup") if line.startswith("0::")), None)
+    if rel is None or not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return False
+    path = "/sys/fs/cgroup" + rel.rstrip("/")
+    while path.startswith("/sys/fs/cgroup"):
+        control = os.path.join(path, "cgroup.subtree_control")
+        if os.path.exists(control) and "pids" in open(control).read().split() and os.access(path, os.W_OK):
+            return True
+        path = os.path.dirname(path)
+    return False
+
+
+def check_cgroups(engine) -> None:
+    """Not vacuous: the pids layer is claimed exactly where a controller is writable, and a claimed
+    group exists and holds the zygote alone (samples are born there)."""
+    assert ("pids_cgroup" in engine.sandbox) == pids_cgroup_writable(), engine.sandbox
+    for worker in engine.workers:
+        assert (worker.cgroup is not None) == ("pids_cgroup" in engine.sandbox)
+        if worker.cgroup:
+            assert len(open(os.path.join(worker.cgroup, "cgroup.procs")).read().split()) == 1, "sample processes survived"
+
+
+def log_row(result) -> None:
+    path = os.environ.get("HUMANEVAL_TEST_ROWS")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(result.to_dict()) + "\n")
 
 
 def snapshot(root: str) -> dict:
@@ -147,7 +194,7 @@ def nothing_received(listeners) -> bool:
         return True
 
 
-def contain(engine, sentinel, listeners, program, verdict, error_type=None, **limits):
+def contain(engine, sentinel, listeners, program, verdict, error_type=None, secret=None, **limits):
     """Run one hostile program and check every containment property; return its result."""
     token = str(random.randrange(10 ** 11, 10 ** 12))  # digits: it doubles as a `sleep` argument
     program = (program.replace("@SENTINEL@", sentinel).replace("@TOKEN@", token)
@@ -159,14 +206,16 @@ def contain(engine, sentinel, listeners, program, verdict, error_type=None, **li
     t0 = time.monotonic()
     (result,) = engine.run([Job("hostile", program, limits)])
     elapsed = time.monotonic() - t0
+    log_row(result)
+    row = json.dumps(result.to_dict())
+    for needle in filter(None, [SECRET_TOKEN, secret]):
+        assert needle not in row, "a secret of the caller reached the sample"
     assert result.verdict == verdict, result
     if error_type is not None:
         assert result.error_type == error_type, result
     assert result.wall_s <= limits.timeout_s + 1 and elapsed <= limits.timeout_s + 1, (result.wall_s, elapsed)
     assert all(w.proc.poll() is None for w in engine.workers), "a zygote died"
-    for worker in engine.workers:  # the zygote lives in its group; samples are born there
-        if os.path.exists(cgroup_procs(worker)):
-            assert open(cgroup_procs(worker)).read() == f"{worker.proc.pid}\n", "sample processes survived"
+    check_cgroups(engine)
     assert processes_with(token) == [], "a daemon started by the sample survived"
     assert snapshot(sentinel) == before, "a file outside the scratch dir changed"
     assert nothing_received(listeners), "the sample reached a socket on the host"
@@ -209,7 +258,7 @@ def test_memory_bomb(engine, sentinel, listeners, bomb):
 ], ids=["one-big-file", "many-files", "outside-scratch", "dev-shm"])
 def test_filling_the_disk(engine, sentinel, listeners, program):
     result = contain(engine, sentinel, listeners, program, "failed", max_file_bytes=8 << 20)
-    assert result.error_type in ("OSError", "PermissionError"), result
+    assert result.error_type in ("OSError", "PermissionError", "FileNotFoundError"), result  # /dev/shm: not shown
 
 
 # --- files outside the scratch dir -------------------------------------------------------------------
@@ -238,10 +287,12 @@ def test_kill_process_group(engine, isolated, sentinel, listeners):
 
 def test_kill_parent(engine, isolated, sentinel, listeners):
     # The zygote (the real parent) is outside the PID namespace: getppid() is 0 and it cannot be named.
-    # pid 1 is the namespace's init, owned by real root.
-    program = "import os, signal\nassert os.getppid() == 0\nos.kill(1, signal.SIGKILL)"
-    result = contain(engine, sentinel, listeners, program, "failed")
-    assert result.error_type == "PermissionError"
+    # pid 1 is the namespace's init: owned by real root (root mode: EPERM), or, in the user-ns mode,
+    # SIGKILL from inside its own namespace is ignored for it. Were it killed, the sample would die too.
+    program = ("import os, signal, time\nassert os.getppid() == 0\ntry:\n    os.kill(1, signal.SIGKILL)\n"
+               "except PermissionError:\n    pass\ntime.sleep(0.1)\nprint('still here')")
+    result = contain(engine, sentinel, listeners, program, "passed")
+    assert result.stdout == "still here\n"
 
 
 @pytest.mark.parametrize("attack", [
@@ -380,36 +431,62 @@ print(n)
 
 
 def test_pids_cgroup_holds_the_sample(engine, isolated, sentinel, listeners):
-    if engine.sandbox != "namespaces+pids_cgroup":
-        missing_layer(f"pids cgroup not available; engine runs as {engine.sandbox!r}")
+    """Where the pids layer is claimed (check_cgroups: exactly where one is writable), its group counts
+    and caps the whole tree; where it is not, RLIMIT_NPROC gives the same cap."""
     program = BOUNDED_FORKS + "\ntime.sleep(0.3)"
     seen = {}
 
     def watch():
         time.sleep(0.25)
         for w in engine.workers:
-            group = os.path.dirname(cgroup_procs(w))
-            seen[w.proc.pid] = (open(f"{group}/pids.max").read().strip(), int(open(f"{group}/pids.current").read()))
+            if w.cgroup:
+                seen[w.proc.pid] = (open(f"{w.cgroup}/pids.max").read().strip(), int(open(f"{w.cgroup}/pids.current").read()))
 
     watcher = threading.Thread(target=watch)
     watcher.start()
     result = contain(engine, sentinel, listeners, program, "passed", max_procs=12)
     watcher.join()
     assert result.stdout == "11\n"  # the sample + 11 children = max_procs
-    # The group of the zygote that ran it counted the whole tree, and capped it at max_procs + zygote + init.
-    assert (str(12 + 2), 12 + 2) in seen.values(), seen
+    if "pids_cgroup" in engine.sandbox:
+        # The group of the zygote that ran it counted the whole tree, and capped it at max_procs + zygote + init.
+        assert (str(12 + 2), 12 + 2) in seen.values(), seen
+    else:
+        assert seen == {} and not pids_cgroup_writable()
 
 
 def test_rlimit_nproc_alone_caps_the_sample(engine):  # engine: only where namespaces work
     """Without the pids cgroup (as where it is not writable), RLIMIT_NPROC in the per-sample user
     namespace still caps the tree, and only this sample's processes count against it."""
     script = (
-        "from humaneval.engine import zygote, cgroup\nfrom humaneval.engine.limits import Job, Limits\n"
-        "zygote.preload(())\nz = zygote.Zygote('namespaces')\n"
-        "cgroup.leave_and_remove(z.cgroup)\nz.cgroup = None\nassert z.sandbox == 'namespaces'\n"
+        "from humaneval.engine import cgroup, isolation, namespaces, zygote\nfrom humaneval.engine.limits import Job, Limits\n"
+        "userns = not isolation.real_root()\nif userns:\n    namespaces.enter_user_namespace_and_pid1(())\n"
+        "zygote.preload(())\nz = zygote.Zygote('namespaces', userns)\n"
+        "if z.ns.group:\n    cgroup.leave_and_remove(z.ns.group)\n    z.ns.group = None\n"
+        "assert z.sandbox == 'namespaces' + '+userns' * userns, z.sandbox\n"
         f"r = z.run(Job('k', {BOUNDED_FORKS!r}, Limits(timeout_s=5, max_procs=10)))\n"
         "print(r.verdict, r.stdout.strip())\n")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd="/", timeout=60,
-                         env=dict(os.environ, PYTHONPATH=root))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd="/", timeout=60)
     assert out.stdout.strip() == "passed 9", out.stderr
+
+
+# --- the caller's secrets ----------------------------------------------------------------------------
+
+def test_secrets_of_the_caller_are_out_of_reach(engine, isolated, sentinel, listeners, secret_file):
+    """The caller's mode-600 file, its environment token and its processes' /proc: a program that looks
+    everywhere it can finds none of them (and prints what it finds, so the row would show a leak)."""
+    program = f"""
+import glob, os
+found = [open('/proc/self/environ', 'rb').read().decode('latin-1'), repr(dict(os.environ))]
+for path in [{secret_file!r}] + glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline') + glob.glob('/proc/1/root/*'):
+    try:
+        found.append(path + ': ' + open(path, 'rb').read(4096).decode('latin-1'))
+    except OSError as e:
+        found.append(path + ': ' + type(e).__name__)
+print(sorted(p for p in os.listdir('/proc') if p.isdigit()))
+print(chr(10).join(found))
+"""
+    secret = open(secret_file).read()
+    result = contain(engine, sentinel, listeners, program, "passed", secret=secret)
+    assert result.stdout.startswith("['1', '2']\n"), result.stdout[:200]  # only this sample's namespace
+    assert f"{secret_file}: FileNotFoundError" in result.stdout  # not even its directory is shown
+    assert "pytest" not in result.stdout and os.path.basename(secret_file) in result.stdout

@@ -215,8 +215,8 @@ class Engine:
                 if not isinstance(job, Job):
                     raise TypeError(f"Engine.run expects Job objects, got {type(job).__name__}")
                 limits = job.limits or self.limits
-                if limits.read_only_paths != self.limits.read_only_paths:
-                    raise ValueError(f"Job {job.key!r}: read_only_paths {limits.read_only_paths} differ from the "
+                if not set(limits.read_only_paths) <= set(self.limits.read_only_paths):
+                    raise ValueError(f"Job {job.key!r}: read_only_paths {limits.read_only_paths} are not all in the "
                                      f"Engine's {self.limits.read_only_paths}: the zygotes' filesystem is built once, "
                                      "from Engine(limits=...)")
                 ready.append(((json.dumps(job_to_wire(job, self.limits)) + "\n").encode(), job,

@@ -1,0 +1,197 @@
+"""The whole hostile suite (tests/test_engine_hostile.py) in the three settings users actually run in.
+
+CI runs as root, so these tests leave root themselves, each inside a protective wrapper (a user + PID
+namespace of its own, `unshare --kill-child`), so that a broken sandbox cannot reach the machine:
+  1. an ordinary user: setpriv to uid 65534 (no capabilities), then `unshare -U --map-user=1000` + PID ns;
+  2. root in a single-uid user namespace (a rootless container): the same, with `unshare -U -r`;
+  3. no namespaces at all: setting 1's wrapper, then a seccomp filter making unshare/setns/clone with
+     CLONE_NEW* fail with EPERM and clone3 with ENOSYS (Docker's default profile for a process without
+     CAP_SYS_ADMIN; humaneval.engine.seccomp). Every test must error out with SandboxUnavailable, and a
+     sample that would write a marker file must not have run; sandbox "none" runs it and records "none".
+In settings 1 and 2 every hostile check must hold; the caller's mode-600 $HOME file, a token in its
+environment and its processes' /proc must appear in no result row and no log.
+
+/root is mode 700 here and holds the interpreter, so uid 65534 could not even start it: the session
+fixture builds a venv from a world-readable python3.X (/usr/bin), copies into it the installed numpy and
+pytest (and their requirements) and this checkout's humaneval package, all under a world-readable
+/var/tmp folder (not /tmp: the samples' scratch tmpfs covers /tmp). See humaneval/engine/README.md.
+"""
+import importlib.metadata
+import json
+import os
+import re
+import secrets
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+import pytest
+from packaging.requirements import Requirement
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHECKOUT = os.path.dirname(HERE)
+NOBODY = 65534
+DROP = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+PROTECT = ["-p", "-f", "--mount-proc", "--kill-child"]
+ORDINARY_USER = DROP + ["unshare", "-U", "--map-user=1000", "--map-group=1000"] + PROTECT
+ROOTLESS_CONTAINER = DROP + ["unshare", "-U", "-r"] + PROTECT
+SUITE_TIMEOUT_S = 240
+
+
+def world_usable(path: str) -> bool:
+    """Every ancestor searchable and the file itself readable+executable by "others"."""
+    path = os.path.realpath(path)
+    parts = path.split("/")
+    dirs = ["/".join(parts[:i]) or "/" for i in range(1, len(parts))]
+    return (all(os.stat(d).st_mode & stat.S_IXOTH for d in dirs)
+            and os.stat(path).st_mode & (stat.S_IROTH | stat.S_IXOTH) == stat.S_IROTH | stat.S_IXOTH)
+
+
+def base_interpreter() -> str:
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"  # same ABI as the installed wheels
+    for candidate in (getattr(sys, "_base_executable", sys.executable), f"/usr/bin/{version}", f"/usr/local/bin/{version}"):
+        if candidate and os.path.exists(candidate) and world_usable(candidate):
+            return candidate
+    pytest.fail(f"no world-readable {version} (tried /usr/bin, /usr/local/bin and {sys.executable}); "
+                f"install one (apt-get install {version}-venv) to run the unprivileged sandbox tests")
+
+
+def requirement_closure(names) -> list[importlib.metadata.Distribution]:
+    seen, todo, dists = set(), list(names), []
+    while todo:
+        name = todo.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        dist = importlib.metadata.distribution(name)
+        dists.append(dist)
+        for spec in dist.requires or []:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return dists
+
+
+def copy_world_readable(src: str, dst: str) -> None:
+    os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
+    shutil.copyfile(src, dst)
+    os.chmod(dst, 0o755 if os.stat(src).st_mode & stat.S_IXUSR else 0o644)
+
+
+@pytest.fixture(scope="session")
+def venv():
+    """A world-readable venv with numpy, pytest and this checkout's humaneval package; built once."""
+    base = tempfile.mkdtemp(prefix="humaneval-settings-", dir="/var/tmp")
+    os.chmod(base, 0o755)
+    try:
+        env_dir = os.path.join(base, "venv")
+        subprocess.run([base_interpreter(), "-m", "venv", "--without-pip", env_dir], check=True, capture_output=True)
+        python = os.path.join(env_dir, "bin", "python")
+        site_dir = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                  check=True, capture_output=True, text=True).stdout.strip()
+        for dist in requirement_closure(["pytest", "numpy"]):
+            for file in dist.files or []:
+                source = str(dist.locate_file(file))
+                if os.path.isfile(source) and not file.parts[0].startswith(".."):
+                    copy_world_readable(source, os.path.join(site_dir, str(file)))
+        for folder, _, files in os.walk(os.path.join(CHECKOUT, "humaneval")):
+            for name in files:
+                if name.endswith((".py", ".md")):
+                    source = os.path.join(folder, name)
+                    copy_world_readable(source, os.path.join(site_dir, os.path.relpath(source, CHECKOUT)))
+        copy_world_readable(os.path.join(HERE, "test_engine_hostile.py"), os.path.join(base, "tests", "test_engine_hostile.py"))
+        for folder, dirs, _ in os.walk(base):
+            for name in dirs:
+                os.chmod(os.path.join(folder, name), 0o755)
+        yield {"base": base, "python": python, "suite": os.path.join(base, "tests", "test_engine_hostile.py")}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def caller(venv, tmp_path_factory):
+    """The unprivileged caller's $HOME (mode 700) with a mode-600 secret, an environment token, and a
+    folder for the result rows, all owned by uid 65534."""
+    home = tempfile.mkdtemp(prefix="humaneval-home-", dir="/var/tmp")
+    secret_file = os.path.join(home, ".credentials")
+    secret = f"secret-{secrets.token_hex(8)}"
+    with open(secret_file, "w") as f:
+        f.write(secret)
+    rows = os.path.join(home, "rows.jsonl")
+    os.chmod(secret_file, 0o600)
+    for path in (home, secret_file):
+        os.chown(path, NOBODY, NOBODY)
+    os.chmod(home, 0o700)
+    token = f"tok-{secrets.token_hex(8)}"
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home, "PYTHONDONTWRITEBYTECODE": "1",
+           "HUMANEVAL_TEST_SECRET_FILE": secret_file, "HUMANEVAL_TEST_SECRET_TOKEN": token,
+           "HUMANEVAL_TEST_ROWS": rows, "CLOUD_API_TOKEN": token}
+    yield {"home": home, "env": env, "secret": secret, "token": token, "rows": rows}
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def run_suite(wrapper, venv, caller, extra=()) -> subprocess.CompletedProcess:
+    command = wrapper + list(extra) + [venv["python"], "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
+                                       venv["suite"]]
+    return subprocess.run(command, cwd=caller["home"], env=caller["env"], capture_output=True, text=True,
+                          timeout=SUITE_TIMEOUT_S)
+
+
+def assert_no_leak(caller, out: subprocess.CompletedProcess) -> None:
+    with open(caller["rows"]) as f:
+        rows = f.read()
+    assert len(rows.splitlines()) > 40, "the suite logged too few result rows"
+    for text in (rows, out.stdout, out.stderr):
+        assert caller["secret"] not in text and caller["token"] not in text
+
+
+@pytest.mark.parametrize("wrapper, layers", [(ORDINARY_USER, "namespaces+userns"), (ROOTLESS_CONTAINER, "namespaces+userns")],
+                         ids=["ordinary-user", "root-in-single-uid-userns"])
+def test_hostile_suite_holds_without_privilege(venv, caller, wrapper, layers):
+    out = run_suite(wrapper, venv, caller)
+    summary = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr
+    assert out.returncode == 0 and re.fullmatch(r"\d+ passed in .*", summary), out.stdout[-4000:] + out.stderr[-2000:]
+    assert_no_leak(caller, out)
+    sandboxes = {json.loads(line)["sandbox"] for line in open(caller["rows"])}
+    assert sandboxes == {layers}, sandboxes  # no pids cgroup is writable by uid 65534 here
+
+
+MARKER_SCRIPT = """
+import json, sys
+from humaneval.engine import Engine, Job, SandboxUnavailable
+marker = sys.argv[1]
+job = Job("marker", f"open({marker!r}, 'w').write('ran')")
+try:
+    with Engine(workers=1, preload=()) as engine:
+        list(engine.run([job]))
+    print(json.dumps({"refused": False}))
+except SandboxUnavailable as error:
+    print(json.dumps({"refused": True, "message": str(error), "marker_after_refusal": __import__("os").path.exists(marker)}))
+with Engine(workers=1, preload=(), sandbox="none") as engine:
+    (result,) = engine.run([job])
+print(json.dumps({"verdict": result.verdict, "sandbox": result.sandbox}))
+"""
+
+
+def test_without_namespaces_the_default_refuses_and_none_runs(venv, caller):
+    deny = [venv["python"], "-m", "humaneval.engine.seccomp"]
+    out = run_suite(ORDINARY_USER, venv, caller, extra=deny)
+    summary = out.stdout.strip().splitlines()[-1]
+    assert out.returncode != 0 and re.fullmatch(r"(\d+) errors? in .*", summary), out.stdout[-3000:]
+    assert int(summary.split()[0]) >= 40  # every test: none passed, none even started a sample
+    assert out.stdout.count("SandboxUnavailable") >= int(summary.split()[0]), out.stdout[-3000:]
+    assert not os.path.exists(caller["rows"]), "a hostile sample ran although the sandbox refused"
+    marker = os.path.join(caller["home"], "marker")
+    result = subprocess.run(ORDINARY_USER + deny + [venv["python"], "-c", MARKER_SCRIPT, marker], cwd=caller["home"],
+                            env=caller["env"], capture_output=True, text=True, timeout=120)
+    refusal, ran = [json.loads(line) for line in result.stdout.splitlines()]
+    assert refusal["refused"] and not refusal["marker_after_refusal"], (refusal, result.stderr)
+    for needle in ("NO sample was run", "Failing step: create the zygote's user namespace", "errno 1 (EPERM",
+                   "kernel.unprivileged_userns_clone", "kernel.apparmor_restrict_unprivileged_userns",
+                   "seccomp", "--sandbox none"):
+        assert needle in refusal["message"], (needle, refusal["message"])
+    assert ran == {"verdict": "passed", "sandbox": "none"} and open(marker).read() == "ran"
+    assert "sandbox 'none'" in result.stderr and "NOT isolated" in result.stderr
