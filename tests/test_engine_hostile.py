@@ -12,6 +12,7 @@ user namespace, and without namespaces at all. It sets HUMANEVAL_TEST_SECRET_FIL
 secrets) and HUMANEVAL_TEST_ROWS (every result row is appended there, for it to search).
 """
 import json
+import ast
 import hashlib
 import os
 import random
@@ -320,6 +321,33 @@ def test_kill_everything_it_can_name(engine, isolated, sentinel, listeners, atta
 def test_network(engine, sentinel, listeners, attack):
     result = contain(engine, sentinel, listeners, attack, "failed")
     assert result.error_type in ("OSError", "PermissionError"), result
+
+
+# --- system calls that reach the harness or the kernel's shared state ---------------------------------
+
+def test_seccomp_denies_the_ways_to_reach_the_harness(engine, isolated, sentinel, listeners):
+    # In the user-ns mode the sample shares the caller's kernel uid: tracing, cross-process memory,
+    # namespaces, mounts, bpf and keyrings are refused outright; clone3 looks absent (glibc falls back to
+    # clone, whose CLONE_NEW* flags the filter sees), and threads keep working.
+    program = """
+import ctypes, platform, threading
+from humaneval.engine.seccomp import NUMBERS
+nr = NUMBERS[platform.machine()]
+libc = ctypes.CDLL(None, use_errno=True)
+def errno_of(name, *args):
+    return ctypes.get_errno() if libc.syscall(nr[name], *[ctypes.c_long(a) for a in args]) < 0 else 0
+got = {n: errno_of(n, 0, 0, 0, 0, 0) for n in ("ptrace", "process_vm_readv", "process_vm_writev", "unshare",
+       "setns", "mount", "umount2", "bpf", "keyctl", "add_key", "clone3")}
+got["clone(CLONE_NEWUSER)"] = errno_of("clone", 0x10000000 | 17, 0, 0, 0, 0)
+threads = [threading.Thread(target=sum, args=([1],)) for _ in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(got)
+"""
+    result = contain(engine, sentinel, listeners, program, "passed")
+    got = ast.literal_eval(result.stdout)  # a dict literal of ints (never eval a sample's output)
+    assert got == {**dict.fromkeys(["ptrace", "process_vm_readv", "process_vm_writev", "unshare", "setns", "mount",
+                                    "umount2", "bpf", "keyctl", "add_key", "clone(CLONE_NEWUSER)"], 1), "clone3": 38}, got
 
 
 # --- output floods -----------------------------------------------------------------------------------

@@ -12,101 +12,34 @@ In settings 1 and 2 every hostile check must hold; the caller's mode-600 $HOME f
 environment and its processes' /proc must appear in no result row and no log.
 
 /root is mode 700 here and holds the interpreter, so uid 65534 could not even start it: the session
-fixture builds a venv from a world-readable python3.X (/usr/bin), copies into it the installed numpy and
-pytest (and their requirements) and this checkout's humaneval package, all under a world-readable
+fixture builds a venv from a world-readable python3.X (/usr/bin) with the installed numpy and pytest and
+this checkout's humaneval package (humaneval.engine.unprivileged.build_venv), under a world-readable
 /var/tmp folder (not /tmp: the samples' scratch tmpfs covers /tmp). See humaneval/engine/README.md.
 """
-import importlib.metadata
 import json
 import os
 import re
 import secrets
 import shutil
-import stat
 import subprocess
-import sys
 import tempfile
 
 import pytest
-from packaging.requirements import Requirement
+
+from humaneval.engine.unprivileged import NOBODY, ORDINARY_USER, ROOTLESS_CONTAINER, build_venv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CHECKOUT = os.path.dirname(HERE)
-NOBODY = 65534
-DROP = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-PROTECT = ["-p", "-f", "--mount-proc", "--kill-child"]
-ORDINARY_USER = DROP + ["unshare", "-U", "--map-user=1000", "--map-group=1000"] + PROTECT
-ROOTLESS_CONTAINER = DROP + ["unshare", "-U", "-r"] + PROTECT
+SUITE = "tests/test_engine_hostile.py"
 SUITE_TIMEOUT_S = 240
-
-
-def world_usable(path: str) -> bool:
-    """Every ancestor searchable and the file itself readable+executable by "others"."""
-    path = os.path.realpath(path)
-    parts = path.split("/")
-    dirs = ["/".join(parts[:i]) or "/" for i in range(1, len(parts))]
-    return (all(os.stat(d).st_mode & stat.S_IXOTH for d in dirs)
-            and os.stat(path).st_mode & (stat.S_IROTH | stat.S_IXOTH) == stat.S_IROTH | stat.S_IXOTH)
-
-
-def base_interpreter() -> str:
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"  # same ABI as the installed wheels
-    for candidate in (getattr(sys, "_base_executable", sys.executable), f"/usr/bin/{version}", f"/usr/local/bin/{version}"):
-        if candidate and os.path.exists(candidate) and world_usable(candidate):
-            return candidate
-    pytest.fail(f"no world-readable {version} (tried /usr/bin, /usr/local/bin and {sys.executable}); "
-                f"install one (apt-get install {version}-venv) to run the unprivileged sandbox tests")
-
-
-def requirement_closure(names) -> list[importlib.metadata.Distribution]:
-    seen, todo, dists = set(), list(names), []
-    while todo:
-        name = todo.pop()
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in seen:
-            continue
-        seen.add(key)
-        dist = importlib.metadata.distribution(name)
-        dists.append(dist)
-        for spec in dist.requires or []:
-            req = Requirement(spec)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name)
-    return dists
-
-
-def copy_world_readable(src: str, dst: str) -> None:
-    os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
-    shutil.copyfile(src, dst)
-    os.chmod(dst, 0o755 if os.stat(src).st_mode & stat.S_IXUSR else 0o644)
 
 
 @pytest.fixture(scope="session")
 def venv():
     """A world-readable venv with numpy, pytest and this checkout's humaneval package; built once."""
     base = tempfile.mkdtemp(prefix="humaneval-settings-", dir="/var/tmp")
-    os.chmod(base, 0o755)
     try:
-        env_dir = os.path.join(base, "venv")
-        subprocess.run([base_interpreter(), "-m", "venv", "--without-pip", env_dir], check=True, capture_output=True)
-        python = os.path.join(env_dir, "bin", "python")
-        site_dir = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
-        for dist in requirement_closure(["pytest", "numpy"]):
-            for file in dist.files or []:
-                source = str(dist.locate_file(file))
-                if os.path.isfile(source) and not file.parts[0].startswith(".."):
-                    copy_world_readable(source, os.path.join(site_dir, str(file)))
-        for folder, _, files in os.walk(os.path.join(CHECKOUT, "humaneval")):
-            for name in files:
-                if name.endswith((".py", ".md")):
-                    source = os.path.join(folder, name)
-                    copy_world_readable(source, os.path.join(site_dir, os.path.relpath(source, CHECKOUT)))
-        copy_world_readable(os.path.join(HERE, "test_engine_hostile.py"), os.path.join(base, "tests", "test_engine_hostile.py"))
-        for folder, dirs, _ in os.walk(base):
-            for name in dirs:
-                os.chmod(os.path.join(folder, name), 0o755)
-        yield {"base": base, "python": python, "suite": os.path.join(base, "tests", "test_engine_hostile.py")}
+        python = build_venv(base, ("pytest", "numpy"), files=[(os.path.join(HERE, "test_engine_hostile.py"), SUITE)])
+        yield {"base": base, "python": python, "suite": os.path.join(base, SUITE)}
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

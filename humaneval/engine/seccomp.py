@@ -3,8 +3,9 @@
 sample_filter() (installed last in every sandboxed sample, after no_new_privs):
   - socket(AF_UNIX, ...) -> EACCES: the network namespace cuts IP and abstract sockets, but a read-only
     mount does not stop connect() to a daemon's socket file (dbus, docker). socketpair() stays allowed;
-  - ptrace, process_vm_readv/writev, unshare, setns, bpf and the whole mount family -> EPERM: in the
-    unprivileged mode the sample shares a kernel uid with the harness, so these are the ways to reach it;
+  - ptrace, process_vm_readv/writev, unshare, setns, bpf, the whole mount family and the kernel keyring
+    calls -> EPERM: in the unprivileged mode the sample shares a kernel uid with the harness and the
+    caller, so these are the ways to reach them;
   - clone() with any CLONE_NEW* flag -> EPERM, clone3 -> ENOSYS (glibc then falls back to clone(), whose
     flags a filter can see), io_uring (which can open sockets past seccomp) and foreign syscall ABIs
     (i386, x32) -> ENOSYS.
@@ -23,16 +24,19 @@ NUMBERS = {  # syscall numbers the filters name, plus the audit architecture
     "x86_64": {"audit_arch": 0xC000003E, "socket": 41, "clone": 56, "ptrace": 101, "pivot_root": 155,
                "mount": 165, "umount2": 166, "unshare": 272, "setns": 308, "process_vm_readv": 310,
                "process_vm_writev": 311, "bpf": 321, "io_uring_setup": 425, "open_tree": 428, "move_mount": 429,
-               "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "clone3": 435, "mount_setattr": 442},
+               "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "clone3": 435, "mount_setattr": 442,
+               "add_key": 248, "request_key": 249, "keyctl": 250},
     "aarch64": {"audit_arch": 0xC00000B7, "socket": 198, "clone": 220, "ptrace": 117, "pivot_root": 41,
                 "mount": 40, "umount2": 39, "unshare": 97, "setns": 268, "process_vm_readv": 270,
                 "process_vm_writev": 271, "bpf": 280, "io_uring_setup": 425, "open_tree": 428, "move_mount": 429,
-                "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "clone3": 435, "mount_setattr": 442},
+                "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "clone3": 435, "mount_setattr": 442,
+                "add_key": 217, "request_key": 218, "keyctl": 219},
 }
 CLONE_NEW_FLAGS = 0x7E020000  # NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 EPERM, EACCES, ENOSYS = 1, 13, 38
 DENIED = ("ptrace", "process_vm_readv", "process_vm_writev", "unshare", "setns", "bpf", "mount", "umount2",
-          "pivot_root", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr")
+          "pivot_root", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+          "add_key", "request_key", "keyctl")
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 _LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, JMP|JSET|K, RET|K
 _ALLOW, _ERRNO = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | errno
