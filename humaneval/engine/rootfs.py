@@ -12,7 +12,7 @@ Every symlink on the way to an entry is recreated (/lib -> usr/lib, /etc/localti
 targets stay in /usr), so paths resolve as on the host.
 
 prepare_root (once per zygote, in its private mount namespace) builds the tree on a tmpfs: a mount point per
-entry, bind-mounted, then the whole tree made read-only and nosuid; enter_root pivots the zygote into it and
+entry, bind-mounted (small /etc files are copied instead), then the whole tree made read-only and nosuid; enter_root pivots the zygote into it and
 detaches the host's tree. build_root (per sample) copies that namespace and adds the scratch and /proc.
 Paths under /tmp cannot be shown: the scratch tmpfs covers /tmp (the zygote imported our code already).
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import site
 import sys
 from dataclasses import dataclass
@@ -36,12 +37,15 @@ DEV_LINKS = (("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"),
              ("/dev/stdout", "/proc/self/fd/1"), ("/dev/stderr", "/proc/self/fd/2"))
 HIDDEN = "/tmp"  # the scratch tmpfs covers it in every sample
 MAX_LINK_DEPTH = 40
+MAX_COPY_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
 class RootPlan:
     """The sandbox filesystem layout, computed once per zygote."""
     binds: tuple[str, ...] = ()  # real paths (dirs or files), none inside another
+    copies: tuple[str, ...] = ()  # small /etc files: copied into the tree (a mount each would make every
+    # sample's unshare(CLONE_NEWNS) copy a dozen more mounts)
     links: tuple[tuple[str, str], ...] = ()  # (path, target): symlinks to recreate in the tree
     new_root: str = "/tmp/humaneval-root"  # on a tmpfs private to the zygote's mount namespace
     scratch: str = "/tmp"
@@ -76,9 +80,11 @@ def plan(paths, **kwargs) -> RootPlan:
             resolved = _resolve(path, links, 0)
             if resolved is not None and os.path.exists(resolved):
                 real.add(resolved)
-    binds = sorted(p for p in real if not _under(p, HIDDEN) and not any(_under(p, o) for o in real if o != p))
-    kept = sorted((p, t) for p, t in links.items() if not any(_under(p, b) for b in binds) and not _under(p, HIDDEN))
-    return RootPlan(binds=tuple(binds), links=tuple(kept), **kwargs)
+    shown = sorted(p for p in real if not _under(p, HIDDEN) and not any(_under(p, o) for o in real if o != p))
+    kept = sorted((p, t) for p, t in links.items() if not any(_under(p, b) for b in shown) and not _under(p, HIDDEN))
+    copies = [p for p in shown if p.startswith("/etc/") and os.path.isfile(p) and os.path.getsize(p) <= MAX_COPY_BYTES]
+    binds = [p for p in shown if p not in copies]
+    return RootPlan(binds=tuple(binds), copies=tuple(copies), links=tuple(kept), **kwargs)
 
 
 def _under(path: str, other: str) -> bool:
@@ -120,6 +126,10 @@ def prepare_root(root: RootPlan) -> None:
         else:
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
         mount(path, target, None, MS_BIND | MS_REC)
+    for path in root.copies:
+        os.makedirs(os.path.dirname(new + path), exist_ok=True)
+        shutil.copyfile(path, new + path)
+        os.chmod(new + path, 0o644)
     for path, target in root.links + DEV_LINKS:
         os.makedirs(os.path.dirname(new + path), exist_ok=True)
         if not os.path.lexists(new + path):

@@ -18,9 +18,9 @@ ENABLE = (
     "  - Ubuntu 23.10+ (AppArmor): sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor\n"
     "    profile that allows `userns` for this interpreter\n"
     "  - any kernel: user.max_user_namespaces must be > 0 (sysctl -w user.max_user_namespaces=15000)\n"
-    "  - in a container: start it with a user namespace (podman, rootless docker, docker --userns=host with\n"
-    "    userns-remap) or without the default seccomp profile (docker run --security-opt seccomp=unconfined),\n"
-    "    or run it privileged enough to create namespaces (--cap-add SYS_ADMIN)")
+    "  - in a container: give it a user namespace of its own (podman, rootless Docker, a Docker daemon with\n"
+    "    userns-remap) or drop the default seccomp profile (docker run --security-opt seccomp=unconfined),\n"
+    "    or let it create namespaces (--cap-add SYS_ADMIN)")
 
 
 class SandboxUnavailable(RuntimeError):
