@@ -64,9 +64,17 @@ def requirement_closure(names) -> list[importlib.metadata.Distribution]:
 
 
 def copy_world_readable(src: str, dst: str) -> None:
+    """A hard link where the file is world-readable already (fast to make and to remove), else a copy."""
     os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
+    mode = os.stat(src).st_mode
+    if mode & stat.S_IROTH and (mode & stat.S_IXOTH or not mode & stat.S_IXUSR):
+        try:
+            os.link(src, dst)
+            return
+        except OSError:  # another filesystem, or protected_hardlinks
+            pass
     shutil.copyfile(src, dst)
-    os.chmod(dst, 0o755 if os.stat(src).st_mode & stat.S_IXUSR else 0o644)
+    os.chmod(dst, 0o755 if mode & stat.S_IXUSR else 0o644)
 
 
 def build_venv(base: str, distributions=("numpy",), files=()) -> str:
