@@ -436,3 +436,21 @@ def test_root_plan_resolves_links_drops_nested_missing_and_tmp_paths():
         assert usr.binds == ("/usr",) and all(link == ("/lib", os.readlink("/lib")) for link in usr.links)
     finally:
         shutil.rmtree(base)
+
+
+def test_cgroup_discovery_finds_our_own_groups():
+    """The paths cgroup.py derives from /proc/self/cgroup and mountinfo are the groups we are in (v1
+    pids hierarchy and, where one is mounted, the v2 unified one)."""
+    from humaneval.engine import cgroup
+
+    groups = cgroup.own_groups()
+    found = 0
+    if "pids" in groups and os.path.isdir(cgroup.PIDS_ROOT):
+        found += 1
+        v1 = os.path.join(cgroup.PIDS_ROOT, groups["pids"].lstrip("/"))
+        assert str(os.getpid()) in open(os.path.join(v1, "cgroup.procs")).read().split()
+    v2 = cgroup.v2_group_dir(groups.get(""))
+    if v2 is not None:
+        found += 1
+        assert str(os.getpid()) in open(os.path.join(v2, "cgroup.procs")).read().split()
+    assert found, f"no cgroup hierarchy found: {groups}"
