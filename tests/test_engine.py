@@ -357,6 +357,8 @@ def test_read_only_paths_are_visible_and_read_only(tmp_path_factory):
             (result,) = e.run([Job("k", program)])
             with pytest.raises(ValueError, match="read_only_paths"):
                 list(e.run([Job("other", "pass", Limits(read_only_paths=("/opt",)))]))
+        with pytest.raises(ValueError, match="/nonexistent/data does not exist"):
+            Engine(workers=1, preload=(), limits=Limits(read_only_paths=("/nonexistent/data",))).start()
         assert (result.verdict, result.error_type) == ("failed", "OSError"), result  # EROFS
         assert "Read-only file system" in result.error_message
     finally:

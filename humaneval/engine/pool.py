@@ -139,6 +139,9 @@ class Engine:
         """Spawn the zygotes. Raises SandboxUnavailable (namespaces mode) before any sample has run."""
         if self.workers:
             return
+        missing = [p for p in self.limits.read_only_paths if not os.path.exists(p)]
+        if missing:
+            raise ValueError(f"Limits.read_only_paths: {missing[0]} does not exist")
         if self.mode == "none":
             _warn_unisolated()
         self.workers = self._spawn(self.n_workers)
