@@ -12,8 +12,10 @@ COMMANDS = {
 
 
 def main(argv=None) -> int:
-    return dispatch("humaneval", "Functional-correctness evaluation (HumanEval, HumanEval-X) in a sandbox.",
-                    COMMANDS, argv)
+    from humaneval.engine.options import run_refusing  # sandbox refused: its message, exit 4
+
+    return run_refusing("humaneval", dispatch, "humaneval",
+                        "Functional-correctness evaluation (HumanEval, HumanEval-X) in a sandbox.", COMMANDS, argv)
 
 
 if __name__ == "__main__":

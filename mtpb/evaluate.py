@@ -273,13 +273,13 @@ class RowJudge:
 
 
 def evaluation_fingerprint(samples_path, problems_file, timeout_s: float, mode: str,
-                           available: dict[str, bytes], per_turn: bool) -> dict:
+                           available: dict[str, bytes], per_turn: bool, sandbox: str = "namespaces") -> dict:
     """What a results file depends on (humaneval.runner.fingerprint: inputs, limits, sandbox mode); a
     leftover partial run with another fingerprint is refused."""
     from humaneval.engine import Limits
-    from humaneval.runner import RunSettings, fingerprint
+    from humaneval.runner import fingerprint
 
-    return fingerprint(f"mtpb.evaluate/{FORMAT_VERSION}", Limits(timeout_s=timeout_s), RunSettings().sandbox,
+    return fingerprint(f"mtpb.evaluate/{FORMAT_VERSION}", Limits(timeout_s=timeout_s), sandbox,
                        samples_sha256=file_sha256(samples_path), problems_sha256=file_sha256(problems_file),
                        mode=mode, datasets=sorted(available), per_turn=per_turn)
 
@@ -287,11 +287,12 @@ def evaluation_fingerprint(samples_path, problems_file, timeout_s: float, mode: 
 def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike | None = None, *,
              timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None, mode: str = "faithful",
              datasets_dir: str | os.PathLike | None = None, per_turn: bool = False, on_result=None,
-             progress: bool = False, desc: str = "mtpb evaluate") -> dict:
+             progress: bool = False, desc: str = "mtpb evaluate", sandbox: str = "namespaces") -> dict:
     """Evaluate every row (resuming an interrupted run), write the results file, return the summary.
     per_turn also finds each multi-turn row's first failing turn (mtpb.per_turn).
     If some programs hit a harness error, no results file is written and the summary is
-    {"harness_errors": [...], "results": None, "rows": n}."""
+    {"harness_errors": [...], "results": None, "rows": n}. sandbox: "namespaces" (default; raises
+    SandboxUnavailable before any program runs where it cannot be set up) or "none"."""
     if mode not in MODES:
         raise ValueError(f"unknown --mode {mode!r}; choose from {', '.join(MODES)}")
     if not timeout_s > 0:
@@ -301,13 +302,14 @@ def evaluate(samples_path: str | os.PathLike, problems_path: str | os.PathLike |
     samples = read_samples(samples_path, problems, per_turn)
     available = load_dataset_files({s.problem.id: s.problem for s in samples}.values(), datasets_dir)
     out_path = results_path(samples_path)
-    fingerprint = evaluation_fingerprint(samples_path, problems_file, timeout_s, mode, available, per_turn)
+    fingerprint = evaluation_fingerprint(samples_path, problems_file, timeout_s, mode, available, per_turn, sandbox)
     from humaneval.engine import Limits
     from humaneval.runner import RunSettings, Runner
 
     started = time.perf_counter()
     row_judge = RowJudge(samples, Limits(timeout_s=timeout_s), mode, available, on_result)
-    settings = RunSettings(workers=workers, preload=PRELOAD, progress=progress, desc=desc, unit="row")
+    settings = RunSettings(workers=workers, preload=PRELOAD, progress=progress, desc=desc, unit="row",
+                           sandbox=sandbox)
     runner = row_judge.runner = Runner(out_path, fingerprint, len(samples), row_judge.jobs_for,
                                        row_judge.make_row, settings)
     outcome = runner.run()

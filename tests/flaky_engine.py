@@ -19,6 +19,12 @@ class FlakyEngine:
         self.engine.__enter__()
         return self
 
+    def start(self):
+        self.engine.start()
+
+    def close(self):
+        self.engine.close()
+
     def __exit__(self, *exc):
         return self.engine.__exit__(*exc)
 

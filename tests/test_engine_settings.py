@@ -128,3 +128,42 @@ def test_without_namespaces_the_default_refuses_and_none_runs(venv, caller):
         assert needle in refusal["message"], (needle, refusal["message"])
     assert ran == {"verdict": "passed", "sandbox": "none"} and open(marker).read() == "ran"
     assert "sandbox 'none'" in result.stderr and "NOT isolated" in result.stderr
+
+
+def test_evaluator_clis_refuse_with_exit_4_and_run_with_sandbox_none(tmp_path, shared_data):
+    """Setting 3 through the CLIs (as root: nothing untrusted runs, the marker program is ours), inside a
+    PID namespace and under the seccomp filter: `humaneval evaluate` and `mtpb evaluate` exit 4 with the
+    message and write nothing; `--sandbox none` runs, and rows and summary record "none"."""
+    import sys
+
+    from mtpb import data as mtpb_data
+
+    marker = tmp_path / "marker"
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(json.dumps({"task_id": "t/0", "prompt": "def f():\n", "entry_point": "f",
+                                    "test": f"def check(c):\n    open({str(marker)!r}, 'w').write('ran')\n"}) + "\n")
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": "t/0", "completion": "    return 1\n"}) + "\n")
+    problem = next(iter(mtpb_data.load(shared_data / "mtpb.jsonl").values()))
+    mtpb_samples = tmp_path / "mtpb.jsonl"
+    mtpb_samples.write_text(json.dumps({"id": problem.id, "input": problem.inputs[0], "gold_output": problem.outputs[0],
+                                        "completions": f"open({str(marker)!r}, 'w').write('ran')\nprint(1)"}) + "\n")
+    wrapper = ["unshare", "-p", "-f", "--mount-proc", "--kill-child", sys.executable, "-m", "humaneval.engine.seccomp"]
+    humaneval = [sys.executable, "-m", "humaneval.cli", "evaluate", str(samples), "--problems", str(problems), "--k", "1",
+                 "--no-progress"]
+    mtpb = [sys.executable, "-m", "mtpb.cli", "evaluate", str(mtpb_samples), "--problems", str(shared_data / "mtpb.jsonl"),
+            "--no-progress"]
+    for command, results in ((humaneval, f"{samples}_results.jsonl"), (mtpb, f"{mtpb_samples}_results.jsonl")):
+        refused = subprocess.run(wrapper + command, capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 4, refused.stderr[-2000:]
+        for needle in ("NO sample was run", "Failing step: create the network and UTS namespaces", "errno 1 (EPERM",
+                       "kernel.unprivileged_userns_clone", "seccomp", "--sandbox none"):
+            assert needle in refused.stderr, (needle, refused.stderr)
+        assert not marker.exists() and not os.path.exists(results), "a sample ran although the sandbox refused"
+        ran = subprocess.run(wrapper + command + ["--sandbox", "none"], capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0 and marker.read_text() == "ran", ran.stderr[-2000:]
+        assert "NOT isolated" in ran.stderr
+        rows = [json.loads(line) for line in open(results)]
+        assert [r["sandbox"] for r in rows] == ["none"]
+        assert "sandbox: none" in ran.stderr or "sandbox none" in ran.stdout, (ran.stdout, ran.stderr)
+        marker.unlink()

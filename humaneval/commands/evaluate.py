@@ -12,12 +12,19 @@ results file is not written and the command exits 3; rerunning retries only the 
 missing. With --exclude-harness-errors, samples that still hit one are written with verdict
 "harness_error" and left out of pass@k, with a loud warning.
 
-Exit codes: 0 done; 2 bad input (the message names the file and line); 3 harness errors, nothing scored.
+Samples run isolated (--sandbox namespaces, the default); where isolation cannot be set up the command
+refuses before any sample runs, says why and how to enable it, and exits 4. --sandbox none runs them
+with rlimits only (a loud warning; every row records sandbox "none", and so does the resume fingerprint).
+
+Exit codes: 0 done; 2 bad input (the message names the file and line); 3 harness errors, nothing scored;
+4 the sandbox could not be set up, nothing run.
 """
 from __future__ import annotations
 
 import json
 import sys
+
+from humaneval.engine.options import add_sandbox_argument
 
 HELP = "evaluate HumanEval samples (pass@k), resumable"
 EXIT_HARNESS_ERROR = 3
@@ -49,6 +56,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     from humaneval.languages.command import add_language_argument  # --language (HumanEval-X)
     add_language_argument(parser)
+    add_sandbox_argument(parser)
 
 
 def run(args) -> int:
@@ -69,7 +77,9 @@ def run(args) -> int:
         if args.problems is not None or args.ignore_incomplete:
             raise ValueError("a run directory brings its own problems: drop --problems/--ignore-incomplete")
         labels = evaluate_run(args.samples, timeout=args.timeout, workers=args.workers, ks=ks,
-                              exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
+                              exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress,
+                              sandbox=args.sandbox)
+        print(f"sandbox: {args.sandbox}", file=sys.stderr)
         complete = [explain(result) for run_eval in labels.values() for result in run_eval.evaluations]
         if not all(complete):
             return EXIT_HARNESS_ERROR
@@ -77,7 +87,9 @@ def run(args) -> int:
         return 0
     result = evaluate_samples(args.samples, args.problems, timeout=args.timeout, workers=args.workers, ks=ks,
                               ignore_incomplete=args.ignore_incomplete,
-                              exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
+                              exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress,
+                              sandbox=args.sandbox)
+    print(f"sandbox: {args.sandbox}", file=sys.stderr)
     if not explain(result):
         return EXIT_HARNESS_ERROR
     print(json.dumps(result.pass_at_k))

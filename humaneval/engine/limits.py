@@ -37,6 +37,10 @@ class Limits:
         if self.max_open_files < 16:
             raise ValueError(f"Limits.max_open_files must be >= 16 (the interpreter needs a few), got {self.max_open_files}")
 
+    def to_dict(self) -> dict:
+        """JSON-ready (read_only_paths as a list): the wire form, and what fingerprints hold."""
+        return {**asdict(self), "read_only_paths": list(self.read_only_paths)}
+
     @property
     def cpu_seconds(self) -> int:
         """The RLIMIT_CPU value actually applied (whole seconds, rounded up)."""
@@ -92,7 +96,7 @@ def job_to_wire(job: Job, default: Limits) -> dict:
     return {
         "key": job.key,
         "program": job.program,
-        "limits": asdict(job.limits or default),
+        "limits": (job.limits or default).to_dict(),
         "capture": job.capture,
         "files": [[name, base64.b64encode(bytes(data)).decode("ascii")] for name, data in job.files],
     }

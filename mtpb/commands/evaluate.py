@@ -15,12 +15,18 @@ mlbootcamp5_train.csv and melb_data.csv, or those rows are flagged missing_datas
 each turn, in order, and records `first_failing_turn`: the first turn whose program does not run to
 completion (exception, timeout or crash), or null.
 
+Programs run isolated (--sandbox namespaces, the default); where isolation cannot be set up the command
+refuses before any program runs, says why and how to enable it, and exits 4. --sandbox none runs them with
+rlimits only (a loud warning; every row, the printed summary and the resume fingerprint record "none").
+
 Exit codes: 0 done; 2 bad input (the message names the file, line and field); 3 some programs hit a
-harness error (not scored; rerun the same command to retry them).
+harness error (not scored; rerun the same command to retry them); 4 the sandbox could not be set up.
 """
 from __future__ import annotations
 
 import sys
+
+from humaneval.engine.options import add_sandbox_argument
 
 HELP = "execute MTPB samples and report pass rates (faithful and strict), resumable"
 EXIT_HARNESS_ERROR = 3
@@ -39,6 +45,7 @@ def add_arguments(parser) -> None:
                         help="also find each row's first failing turn (needs the 'turns' field)")
     parser.add_argument("--json", dest="json_path", default=None, help="also write summary numbers here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_sandbox_argument(parser)
 
 
 def format_table(summary: dict) -> str:
@@ -54,6 +61,7 @@ def format_table(summary: dict) -> str:
         label = f"  {category} ({scores['problems']})"
         lines.append(f"{label:24s} " + " ".join(f"{scores[m]:9.2%}" for m in modes))
     lines.append(f"rows {summary['rows']}, problems {summary['problems']}, mode {summary['mode']}, "
+                 f"sandbox {', '.join(summary['sandboxes'])}, "
                  f"verdicts " + ", ".join(f"{v}={n}" for v, n in summary["verdicts"].items()))
     if summary.get("first_failing_turn"):
         ff = summary["first_failing_turn"]
@@ -71,7 +79,7 @@ def run(args) -> int:
 
     summary = evaluate(args.samples, args.problems, timeout_s=args.timeout, workers=args.workers,
                        mode=args.mode, datasets_dir=args.datasets_dir, per_turn=args.per_turn,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, sandbox=args.sandbox)
     if summary.get("harness_errors"):
         errors = summary["harness_errors"]
         print(f"HARNESS ERRORS: {len(errors)} of {summary['rows']} programs could not be run and were NOT "
