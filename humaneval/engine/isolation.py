@@ -216,7 +216,7 @@ _SAMPLE_FILTER = seccomp.sample_filter()
 
 def apply_rlimits(limits, base_vm_bytes: int, best_effort: bool = False) -> None:
     """Memory is counted on top of what the zygote already maps (numpy/pandas reserve a lot).
-    best_effort (the fallback, e.g. macOS, which rejects some limits): skip what the OS refuses."""
+    best_effort (sandbox "none", e.g. macOS, which rejects some limits): skip what the OS refuses."""
     memory = base_vm_bytes + limits.memory_bytes
     settings = [
         (resource.RLIMIT_AS, memory),

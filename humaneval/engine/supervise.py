@@ -23,7 +23,7 @@ def supervise(pid: int, init_pid: int | None, t0: float, timeout_s: float, out_r
               cap: int) -> dict:
     """Wait for the sample (pid) to exit or the deadline to pass, reading all pipes meanwhile; then kill
     what is left: the PID namespace's init (init_pid) takes every process of the sample with it, or, in
-    the fallback, the sample's process group."""
+    in sandbox "none", the sample's process group."""
     streams = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
     caps = {out_r: cap, err_r: cap, res_r: MAX_REPORT_BYTES}
     totals = dict.fromkeys(streams, 0)
@@ -92,7 +92,7 @@ def kill_tree(pid: int, init_pid: int | None) -> None:
         if init_pid is not None:
             os.kill(init_pid, signal.SIGKILL)
         else:
-            os.killpg(pid, signal.SIGKILL)  # the fallback: setsid'd escapees survive this (documented)
+            os.killpg(pid, signal.SIGKILL)  # sandbox "none": setsid'd escapees survive this (documented)
     except ProcessLookupError:
         pass
 

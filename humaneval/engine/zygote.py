@@ -43,7 +43,7 @@ PRELOAD_STDLIB = tuple((
     "encodings.idna encodings.latin_1 encodings.ascii encodings.utf_16 encodings.utf_32 encodings.cp1252"
 ).split())
 RESULT_FD = 1023  # where the driver finds its private pipe (high, away from fds a program opens)
-SCRATCH_PREFIX = "humaneval-engine-scratch-"  # fallback mode only: per-sample dirs under the temp dir
+SCRATCH_PREFIX = "humaneval-engine-scratch-"  # sandbox "none" only: per-sample dirs under the temp dir
 SAMPLE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}  # + HOME, TMPDIR
 
 
