@@ -1,6 +1,6 @@
 """A pre-warmed worker: preloads common modules once, then forks one sandboxed child per job.
 
-Run as `python -m humaneval.engine.zygote <mode> <preload,...>` by the pool. Protocol on the zygote's own
+Run as `python -m humaneval.engine.zygote <namespaces|none> <preload,...> <read-only paths JSON>` by the pool. Protocol on the zygote's own
 stdin/stdout (moved to private fds at start so nothing else writes there): one JSON job per line in, one
 JSON ExecResult per line out. The zygote is trusted: it enforces the wall clock, reads the child's
 output and builds the verdict; user code only ever runs in the forked child.
@@ -11,8 +11,12 @@ Per job, namespaces mode:
           the sample (fork_sample) = pid 2 -> setns back.
           The init reads a pipe only the zygote writes to: if the zygote dies, it sees EOF and the whole
           namespace goes with it (the sample itself also has a parent-death signal).
-  sample: (born in the zygote's pids cgroup) build the read-only root (isolation.build_root), drop to uid 65534 in
-          its own user namespace (isolation.drop_to_sandbox_user), run the driver.
+  sample: (born in the zygote's pids cgroup) build the read-only root (rootfs.build_root), take an
+          unprivileged identity in its own user namespace (isolation.drop_to_sandbox_user as real root,
+          isolation.enter_sample_user_namespace otherwise), run the driver.
+Set-up (namespaces.py): as real root directly; otherwise the zygote first enters a user namespace of its
+own and continues as pid 1 of a PID namespace of its own. Before saying ready it runs two probes (a
+trivial program, and a fork that the process cap must refuse); any failure is a refusal naming the step.
 The zygote itself sits in a private network (no interface up) and UTS namespace, inherited by every
 sample; those hold no state a sample could leave for the next one (sockets die with their processes).
 Per-sample cost is mostly copy-on-write page faults (~5 us each here): whatever the child would set up
