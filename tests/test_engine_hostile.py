@@ -28,7 +28,9 @@ import pytest
 
 from humaneval.engine import Engine, Job, Limits
 
-TIMEOUT = 1.0
+TIMEOUT = 1.0  # programs that must time out
+FINISHING_TIMEOUT = 5.0  # programs that end by themselves: room for a loaded machine, no cost otherwise
+SLACK_S = 2.0  # the whole tree is gone this soon after the deadline (sleepers would take far longer)
 MAX_PROCS = 32
 
 
@@ -203,7 +205,8 @@ def contain(engine, sentinel, listeners, program, verdict, error_type=None, secr
                .replace("@UDP@", str(listeners["udp"].getsockname()[1])).replace("@ABSTRACT@", listeners["abstract"][1:])
                .replace("@SOCKET_FILE@", listeners["path"]))
     before = snapshot(sentinel)
-    limits = Limits(**{"timeout_s": TIMEOUT, "max_procs": MAX_PROCS, "memory_bytes": 512 << 20, **limits})
+    timeout_s = TIMEOUT if verdict == "timeout" else FINISHING_TIMEOUT
+    limits = Limits(**{"timeout_s": timeout_s, "max_procs": MAX_PROCS, "memory_bytes": 512 << 20, **limits})
     t0 = time.monotonic()
     (result,) = engine.run([Job("hostile", program, limits)])
     elapsed = time.monotonic() - t0
@@ -214,7 +217,7 @@ def contain(engine, sentinel, listeners, program, verdict, error_type=None, secr
     assert result.verdict == verdict, result
     if error_type is not None:
         assert result.error_type == error_type, result
-    assert result.wall_s <= limits.timeout_s + 1 and elapsed <= limits.timeout_s + 1, (result.wall_s, elapsed)
+    assert result.wall_s <= limits.timeout_s + SLACK_S and elapsed <= limits.timeout_s + SLACK_S, (result.wall_s, elapsed)
     assert all(w.proc.poll() is None for w in engine.workers), "a zygote died"
     check_cgroups(engine)
     assert processes_with(token) == [], "a daemon started by the sample survived"
@@ -245,7 +248,7 @@ def test_fork_bomb(engine, isolated, sentinel, listeners, bomb):
     "import numpy as np\nchunks = []\nwhile True:\n    chunks.append(np.ones(1 << 17))",
 ], ids=["bulk", "bulk-numpy", "gradual", "gradual-numpy"])
 def test_memory_bomb(engine, sentinel, listeners, bomb):
-    result = contain(engine, sentinel, listeners, bomb, "out_of_memory", memory_bytes=256 << 20, timeout_s=3.0)
+    result = contain(engine, sentinel, listeners, bomb, "out_of_memory", memory_bytes=256 << 20)
     assert result.peak_rss_bytes < (256 << 20) + (200 << 20)
 
 
@@ -465,7 +468,7 @@ def test_pids_cgroup_holds_the_sample(engine, isolated, sentinel, listeners):
     seen = {}
 
     def watch():  # the highest count each group reached while the sample ran (polled: the cores are busy)
-        end = time.monotonic() + TIMEOUT - 0.1
+        end = time.monotonic() + 2.0
         while time.monotonic() < end:
             for w in engine.workers:
                 if w.cgroup:
