@@ -91,9 +91,9 @@ def test_failure_message_and_traceback(engine):
 
 
 def test_cpu_limit_is_separate_from_wall_clock(engine):
-    result = run_one(engine, "while True: pass", limits=Limits(timeout_s=10, cpu_s=1))
+    result = run_one(engine, "while True: pass", limits=Limits(timeout_s=30, cpu_s=1))  # 1 CPU-s: slow when loaded
     assert (result.verdict, result.error_type) == ("timeout", "CPUTimeLimit"), result
-    assert result.signal == signal.SIGXCPU and result.cpu_s > 0.5 and result.wall_s < 9  # before the wall clock
+    assert result.signal == signal.SIGXCPU and result.cpu_s > 0.5 and result.wall_s < 29  # before the wall clock
 
 
 def test_sleeping_is_bounded_by_wall_clock_not_cpu(engine):
