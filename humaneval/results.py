@@ -48,6 +48,7 @@ class ResultLog:
             self._load()
             self._file = open(self.partial_path, "a", encoding="utf-8")
         else:
+            self.partial_path.parent.mkdir(parents=True, exist_ok=True)  # e.g. mtpb generate --out new/dir/f.jsonl
             self._file = open(self.partial_path, "w", encoding="utf-8")
             self._write_line({"_header": self.fingerprint})
 

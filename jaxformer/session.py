@@ -9,7 +9,8 @@ holes in the cache) and returns the log-probs of the appended tokens (per-turn p
 generate() samples a completion per row; the row's cache is then rolled back to end exactly at the
 kept (truncated) text: slots after the last whole token inside the kept text are masked out and the
 remaining characters are appended as text. When the cache fills up, valid slots are packed to the
-front (keys are stored after rotary, so moving slots does not change attention).
+front (keys are stored after rotary, so moving slots does not change attention); with initial_len the
+cache starts small and doubles only when packing is not enough (a decode step reads every slot).
 
 Tokenization vs the reference: the reference (mtpb_sample.py) re-encodes the whole history string each
 turn, so BPE may merge across a turn boundary (e.g. a completion ending in ")" followed by "\n\n#" can
@@ -63,16 +64,27 @@ def pack(cache: model.KVCache) -> model.KVCache:
                          index=jnp.max(jnp.sum(cache.kv_mask, axis=1)).astype(jnp.int32))
 
 
+def grow(cache: model.KVCache, size: int) -> model.KVCache:
+    """The same cache with `size` slots: new slots, empty and masked out, go after the old ones."""
+    extra = size - cache.kv_mask.shape[1]
+    slots = ((0, 0), (0, 0), (0, 0), (0, extra), (0, 0))  # k, v: [L, B, H, S, Dh]
+    return model.KVCache(k=jnp.pad(cache.k, slots), v=jnp.pad(cache.v, slots),
+                         kv_mask=jnp.pad(cache.kv_mask, ((0, 0), (0, extra))), index=cache.index)
+
+
 class Session:
     def __init__(self, cfg, graphdef, params, tokenizer, batch: int, *, seed: int = 0,
                  row_ids: Sequence[int] | None = None, max_len: int | None = None, reencode: bool = False,
-                 chunk_steps: int = 16, new_bucket: int = sampling.MIN_NEW_BUCKET):
+                 chunk_steps: int = 16, new_bucket: int = sampling.MIN_NEW_BUCKET, initial_len: int | None = None):
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
         self.cfg, self.graphdef, self.params, self.tokenizer = cfg, graphdef, params, tokenizer
         self.batch, self.reencode, self.chunk_steps = batch, reencode, chunk_steps
         self.new_bucket = new_bucket  # smallest new-token buffer: one value for a run = one compiled decode
         self.max_len = cfg.n_positions if max_len is None else max_len
+        # Every decode step reads every cache slot, so with initial_len the cache starts that small and
+        # doubles (up to max_len) only when packing cannot make room: short histories stay cheap.
+        self.capacity = self.max_len if initial_len is None else max(1, min(self.max_len, initial_len))
         row_ids = list(range(batch)) if row_ids is None else list(row_ids)
         if len(row_ids) != batch:
             raise ValueError(f"row_ids has {len(row_ids)} entries for batch={batch}")
@@ -84,7 +96,7 @@ class Session:
         self._reset_cache()
 
     def _reset_cache(self):
-        self.cache = model.init_cache(self.cfg, self.batch, self.max_len)
+        self.cache = model.init_cache(self.cfg, self.batch, self.capacity)
         self.last_logits = jnp.zeros((self.batch, self.cfg.vocab_size), jnp.float32)
         self.token_ids = [[] for _ in range(self.batch)]
         self.stale = False  # reencode mode: history changed since the cache was built
@@ -142,12 +154,18 @@ class Session:
         return [lp[r, T - len(ids):].tolist() for r, ids in enumerate(rows)]
 
     def _ensure_room(self, n: int):
-        if int(self.cache.index) + n <= self.max_len:
+        if int(self.cache.index) + n <= self.capacity:
             return
         self.cache = pack(self.cache)
-        if int(self.cache.index) + n > self.max_len:
+        need = int(self.cache.index) + n
+        if need <= self.capacity:
+            return
+        if need > self.max_len:
             raise ValueError(f"session cache full: {int(self.cache.index)} slots used, {n} more needed, "
                              f"max_len={self.max_len}")
+        while self.capacity < need:
+            self.capacity = min(2 * self.capacity, self.max_len)
+        self.cache = grow(self.cache, self.capacity)
 
     def retire(self, row: int) -> None:
         """Row `row` takes no further part: forget its history and free its cache slots (it must be
@@ -214,7 +232,7 @@ class Session:
 
     def _roll_back(self, index0: int, host, outs):
         """Make each row's cache end exactly at its kept text (see module docstring)."""
-        cut = np.full(self.batch, self.max_len, np.int32)
+        cut = np.full(self.batch, self.capacity, np.int32)
         redo = []
         for r, (row, c) in enumerate(zip(host, outs)):
             toks = row.toks[:len(row.toks) - (1 if row.toks and row.toks[-1] in row.stop_ids else 0)]
@@ -224,7 +242,7 @@ class Session:
             cut[r] = index0 + keep  # generated token t sits in slot index0 + t
             self.token_ids[r] += toks[:keep]
             redo.append(toks[keep:n] + (self.tokenizer.encode(rest) if rest else []))
-        slot = jnp.arange(self.max_len)[None, :]
+        slot = jnp.arange(self.capacity)[None, :]
         self.cache = dataclasses.replace(self.cache, kv_mask=self.cache.kv_mask & (slot < jnp.asarray(cut)[:, None]))
         if any(redo):  # rows with nothing to redo keep their pre-generate last logits
             self.append_ids(redo)
