@@ -100,7 +100,7 @@ def analyse(info: dict, rows_by_label: dict[str, list[dict]], problems: dict[str
 
 def report_run(run_dir: str | os.PathLike, *, ks: Sequence[int] | None = None, timeout: float = 3.0,
                workers: int | None = None, seed: int = 0, exclude_harness_errors: bool = False,
-               progress: bool = False) -> pathlib.Path:
+               progress: bool = False, sandbox: str = "namespaces") -> pathlib.Path:
     """Evaluate and report a `humaneval generate` run directory; returns the path of report.md.
     ks=None means 1, 10, 100 with any k > n reported as n/a; an explicit k above every label's n is an error."""
     from humaneval import report_markdown, report_plots
@@ -117,7 +117,7 @@ def report_run(run_dir: str | os.PathLike, *, ks: Sequence[int] | None = None, t
     ks = list(DEFAULT_KS if ks is None else ks)
 
     evaluations = evaluate_run(run_dir, timeout=timeout, workers=workers, ks=ks,
-                               exclude_harness_errors=exclude_harness_errors, progress=progress)
+                               exclude_harness_errors=exclude_harness_errors, progress=progress, sandbox=sandbox)
     errors = [(e.out_path, len(e.harness_errors)) for r in evaluations.values() for e in r.evaluations
               if not e.complete]
     if errors:

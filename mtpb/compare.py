@@ -12,6 +12,7 @@ import json
 import pathlib
 from dataclasses import asdict, dataclass
 
+from humaneval.engine.options import check_sandbox
 from humaneval.results import file_sha256, write_text_atomic
 from humaneval.runinfo import StageTimer, machine_info, toolkit_version
 from mtpb import data, difficulty, paper
@@ -40,6 +41,7 @@ class CompareSettings:
     timeout_s: float = 20.0
     datasets_dir: str | None = None
     progress: bool = False
+    sandbox: str = "namespaces"  # humaneval.engine: "namespaces" (fails closed) or "none"
 
     def __post_init__(self):
         if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 1:
@@ -94,7 +96,7 @@ def _evaluate_or_reuse(samples: pathlib.Path, mode: str, settings: CompareSettin
 
     available = ev.load_dataset_files(problems.values(), settings.datasets_dir)
     fingerprint = ev.evaluation_fingerprint(samples, problems_file, settings.timeout_s, JUDGE, available,
-                                            per_turn=mode == "multi")
+                                            per_turn=mode == "multi", sandbox=settings.sandbox)
     results = ev.results_path(samples)
     old = previous.get(mode, {})
     if (old.get("fingerprint") == fingerprint and results.is_file()
@@ -102,7 +104,7 @@ def _evaluate_or_reuse(samples: pathlib.Path, mode: str, settings: CompareSettin
         return {**old, "evaluated_now": 0}
     summary = ev.evaluate(samples, problems_file, timeout_s=settings.timeout_s, workers=settings.workers,
                           mode=JUDGE, datasets_dir=settings.datasets_dir, per_turn=mode == "multi",
-                          progress=settings.progress, desc=f"evaluate {mode}")
+                          progress=settings.progress, desc=f"evaluate {mode}", sandbox=settings.sandbox)
     if summary.get("harness_errors"):
         errors = summary["harness_errors"]
         raise HarnessErrors(f"{samples}: {len(errors)} of {summary['rows']} programs hit a harness error and "
@@ -123,6 +125,7 @@ def compare(settings: CompareSettings) -> dict:
     """Run (or resume) the whole comparison; returns the summary written to RUN/summary.json."""
     checked = check_inputs(settings)
     problems_file, problems = checked["problems_file"], checked["problems"]
+    check_sandbox(settings.sandbox)  # refuse before generating, not after
     run = pathlib.Path(settings.out)
     run.mkdir(parents=True, exist_ok=True)
     timer = StageTimer()
@@ -186,5 +189,5 @@ def settings_from_args(args) -> CompareSettings:
         model=args.model, out=args.out, n=args.n, temperature=args.temperature, top_p=args.top_p,
         seed=args.seed, problems=args.problems, problem_ids=_problem_ids(args.problem_ids),
         difficulty_from=args.difficulty_from, batch_size=args.batch_size, workers=args.workers,
-        timeout_s=args.timeout, datasets_dir=args.datasets_dir, progress=not args.no_progress)
+        timeout_s=args.timeout, datasets_dir=args.datasets_dir, progress=not args.no_progress, sandbox=args.sandbox)
 

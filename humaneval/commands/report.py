@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sys
 
+from humaneval.engine.options import add_sandbox_argument
+
 HELP = "evaluate a HumanEval run directory and write report.md, summary.json and plots"
 EXIT_HARNESS_ERROR = 3
 
@@ -27,6 +29,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--exclude-harness-errors", action="store_true",
                         help="report anyway, leaving samples the sandbox could not run out of every number")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_sandbox_argument(parser)
 
 
 def run(args) -> int:
@@ -36,7 +39,8 @@ def run(args) -> int:
     ks = None if args.k is None else parse_ks(args.k)
     try:
         out = report_run(args.run, ks=ks, timeout=args.timeout, workers=args.workers, seed=args.seed,
-                         exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
+                         exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress,
+                         sandbox=args.sandbox)
     except HarnessErrors as err:
         print(f"HARNESS ERRORS: {err}", file=sys.stderr)
         return EXIT_HARNESS_ERROR

@@ -10,6 +10,7 @@ With several processes (jax.distributed), every process samples its part and pro
 from __future__ import annotations
 
 from humaneval.commands import generate as generate_command
+from humaneval.engine.options import add_sandbox_argument, check_sandbox
 
 HELP = "generate HumanEval samples and write the report, in one resumable command"
 
@@ -22,6 +23,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=None, help="parallel sandboxes (default: CPU count)")
     parser.add_argument("--exclude-harness-errors", action="store_true",
                         help="report anyway, leaving samples the sandbox could not run out of every number")
+    add_sandbox_argument(parser)
 
 
 def run(args) -> int:
@@ -34,6 +36,7 @@ def run(args) -> int:
     settings = generate_command.settings_from_args(args)
     if args.k is not None:
         largest_k_ok(parse_ks(args.k), settings)
+    check_sandbox(args.sandbox)  # refuse before hours of sampling, not after
     generate_command.run_generate(args, settings)
     import jax
 
@@ -41,4 +44,4 @@ def run(args) -> int:
         return 0
     return report_command.run(argparse.Namespace(
         run=args.out, k=args.k, timeout=args.timeout, workers=args.workers, seed=0,
-        exclude_harness_errors=args.exclude_harness_errors, no_progress=args.no_progress))
+        exclude_harness_errors=args.exclude_harness_errors, no_progress=args.no_progress, sandbox=args.sandbox))

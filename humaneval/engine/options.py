@@ -26,3 +26,19 @@ def run_refusing(prog: str, function, *args, **kwargs) -> int:
     except SandboxUnavailable as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return EXIT_CODE
+
+
+def check_sandbox(sandbox: str) -> None:
+    """Raise SandboxUnavailable now if `sandbox` cannot be set up here: commands that generate for a long
+    time before they evaluate (humaneval run, mtpb compare) refuse before the work, not after it."""
+    from humaneval.engine import Engine
+
+    if sandbox not in MODES:
+        raise ValueError(f"unknown sandbox mode {sandbox!r}; choose from {', '.join(MODES)}")
+    if sandbox == "none":
+        return  # nothing to set up (the engine warns when it starts)
+    engine = Engine(workers=1, preload=(), sandbox=sandbox)
+    try:
+        engine.start()
+    finally:
+        engine.close()

@@ -35,9 +35,8 @@ def read_only_paths() -> tuple[str, ...]:
     return (str(cache_root()),)
 
 
-def open_engine(workers: int | None = None) -> Engine:
+def open_engine(workers: int | None = None, sandbox: str = "namespaces") -> Engine:
     # No numpy/pandas preload: compiled-language samples never import them, and the zygote stays small
     # (the sample's address-space cap is the zygote's mapped size plus Limits.memory_bytes).
-    if "read_only_paths" in Limits.__dataclass_fields__:  # the allowlist sandbox (issue 10) hides the rest
-        return Engine(workers=workers, preload=(), limits=Limits(read_only_paths=read_only_paths()))
-    return Engine(workers=workers, preload=())
+    # the sandbox's filesystem allowlist hides everything else, so the trusted toolchain caches are added
+    return Engine(workers=workers, preload=(), sandbox=sandbox, limits=Limits(read_only_paths=read_only_paths()))

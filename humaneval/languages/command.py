@@ -16,4 +16,5 @@ def evaluate_from_args(args, ks):
     from humaneval.languages.evaluate import evaluate_language
     return evaluate_language(args.samples, args.language, args.problems, timeout=args.timeout, workers=args.workers,
                              ks=ks, ignore_incomplete=args.ignore_incomplete,
-                             exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress)
+                             exclude_harness_errors=args.exclude_harness_errors, progress=not args.no_progress,
+                             sandbox=args.sandbox)

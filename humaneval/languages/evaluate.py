@@ -48,7 +48,7 @@ def result_row(sample: dict, result: ExecResult) -> dict:
 def evaluate_language(samples_path, language: str, problems_path=None, *, timeout: float = 3.0,
                       workers: int | None = None, ks: Sequence[int] = (1, 10, 100), ignore_incomplete: bool = False,
                       exclude_harness_errors: bool = False, out_path=None,
-                      progress: bool = False) -> python_evaluate.Evaluation:
+                      progress: bool = False, sandbox: str = "namespaces") -> python_evaluate.Evaluation:
     if not timeout > 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
     if not ks or any(k < 1 for k in ks):
@@ -61,14 +61,14 @@ def evaluate_language(samples_path, language: str, problems_path=None, *, timeou
         python_evaluate.check_complete(samples_path, samples, problems)
     lang.prepare()  # toolchain check and trusted caches, before any output file exists
     out_path = python_evaluate.default_out_path(samples_path) if out_path is None else pathlib.Path(out_path)
-    extra = {"read_only_paths": read_only_paths()} if "read_only_paths" in runner.RunSettings.__dataclass_fields__ else {}
     settings = runner.RunSettings(workers=workers, preload=(), exclude_harness_errors=exclude_harness_errors,
-                                  progress=progress, desc=f"humaneval-x {language}", **extra)
+                                  progress=progress, desc=f"humaneval-x {language}", sandbox=sandbox,
+                                  read_only_paths=read_only_paths())
     header = runner.fingerprint(f"humaneval.languages.evaluate/{FORMAT_VERSION}", Limits(timeout_s=timeout),
                                 settings.sandbox, language=language, samples_sha256=file_sha256(samples_path),
                                 problems_sha256=file_sha256(problem_file))
     items = [(str(i), problems[s["task_id"]], s["completion"]) for i, s in enumerate(samples)]
-    with open_engine(workers) as engine:  # batch compiles (Java) happen here, before the runner
+    with open_engine(workers, sandbox) as engine:  # batch compiles (Java) happen here, before the runner
         jobs = lang.jobs(items, engine, timeout)
     outcome = runner.Runner(out_path, header, len(samples), lambda index: [jobs[str(index)]],
                             lambda index, job, result: result_row(samples[index], result), settings).run()

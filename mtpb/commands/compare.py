@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sys
 
+from humaneval.engine.options import add_sandbox_argument
+
 HELP = "generate both modes with one model, evaluate, and report multi- vs single-turn (resumable)"
 EXIT_HARNESS_ERROR = 3
 
@@ -33,6 +35,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per program (reference: 20)")
     parser.add_argument("--datasets-dir", default=None, help="directory holding the CSVs problems 38 and 46 read")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_sandbox_argument(parser)
 
 
 def run(args) -> int:
