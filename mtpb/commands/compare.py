@@ -14,20 +14,16 @@ from __future__ import annotations
 import sys
 
 from humaneval.engine.options import add_sandbox_argument
+from mtpb.commands.generate import add_sampling_arguments
 
 HELP = "generate both modes with one model, evaluate, and report multi- vs single-turn (resumable)"
 EXIT_HARNESS_ERROR = 3
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, help="model directory or random:<preset>")
+    parser.add_argument("--model", required=True, help="model directory, registry name or random:<preset>")
     parser.add_argument("--out", required=True, help="run directory (created; rerun to resume)")
-    parser.add_argument("--n", type=int, default=1, help="samples per test case (default 1)")
-    parser.add_argument("--temperature", type=float, default=0.2, help="0 is greedy (default 0.2)")
-    parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--problems", default=None, help="mtpb.jsonl (default: $MTPB_PATH, then the cache)")
-    parser.add_argument("--problem-ids", default=None, help="comma-separated ids, e.g. 1,5,9 (default: all)")
+    add_sampling_arguments(parser)
     parser.add_argument("--difficulty-from", default=None, metavar="SUMMARY.json",
                         help="difficulty bins from another compare run's per-problem multi-turn rates")
     parser.add_argument("--batch-size", type=int, default=None, help="generation batch size")

@@ -18,16 +18,21 @@ from __future__ import annotations
 HELP = "sample MTPB programs (multi-turn or single-turn), resumable"
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, help="model directory (HF format) or random:<preset>")
-    parser.add_argument("--mode", required=True, choices=("multi", "single"))
-    parser.add_argument("--out", required=True, help="output .jsonl")
-    parser.add_argument("--n", type=int, default=1, help="samples per test case")
-    parser.add_argument("--temperature", type=float, default=0.2, help="0 = greedy")
+def add_sampling_arguments(parser) -> None:
+    """The options `mtpb generate` and `mtpb compare` share: what is sampled, from which problems."""
+    parser.add_argument("--n", type=int, default=1, help="samples per test case (default 1)")
+    parser.add_argument("--temperature", type=float, default=0.2, help="0 is greedy (default 0.2)")
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--problems", default=None, help="mtpb.jsonl (default: $MTPB_PATH, then the cache)")
     parser.add_argument("--problem-ids", default=None, help="comma-separated ids, e.g. 1,5,9 (default: all)")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", required=True, help="model directory (HF format), registry name or random:<preset>")
+    parser.add_argument("--mode", required=True, choices=("multi", "single"))
+    parser.add_argument("--out", required=True, help="output .jsonl")
+    add_sampling_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=None, help="rows per batch (default 64)")
     parser.add_argument("--reencode", action="store_true", help="re-encode the history every turn (reference)")
     parser.add_argument("--reference-truncation", action="store_true",
