@@ -13,7 +13,7 @@ HELP = "sample a completion from a model (prints the completion text)"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, help="HF-format model directory, or random:<preset>")
+    parser.add_argument("--model", required=True, help="HF-format model directory, registry name (e.g. tiny-python, codegen-350M-mono) or random:<preset>")
     parser.add_argument("--prompt", required=True)
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")

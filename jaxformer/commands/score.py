@@ -11,7 +11,7 @@ HELP = "teacher-forced log-probs and perplexity of a text file (JSON)"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, help="HF-format model directory, or random:<preset>")
+    parser.add_argument("--model", required=True, help="HF-format model directory, registry name (e.g. tiny-python, codegen-350M-mono) or random:<preset>")
     parser.add_argument("--text-file", required=True)
     parser.add_argument("--prepend-eos", action="store_true", help="score the first token after <|endoftext|>")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default=None)
