@@ -5,10 +5,10 @@
 """
 from __future__ import annotations
 
-from humaneval.languages import cpp, go, java, js, python, rust
+from humaneval.languages import cpp, go, java, js, python, rust, ts
 from humaneval.languages.base import Language, ToolchainMissing
 
-LANGUAGES: dict[str, Language] = {module.LANGUAGE.name: module.LANGUAGE for module in (python, js, cpp, java, go, rust)}
+LANGUAGES: dict[str, Language] = {module.LANGUAGE.name: module.LANGUAGE for module in (python, js, cpp, java, go, rust, ts)}
 
 
 def get_language(name: str) -> Language:

@@ -44,6 +44,10 @@ class Language:
         """Check the toolchain and build the trusted caches (once per process, outside the sandbox)."""
         self.toolchain.check(self.name)
 
+    def problem_file(self, root) -> "os.PathLike":
+        """This language's problems under shared/data/humaneval-x (TS and C derive theirs: derived.py)."""
+        return root / self.data_file
+
     def model_prompt(self, problem: dict) -> str:
         return problem["prompt"]
 

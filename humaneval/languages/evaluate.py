@@ -28,7 +28,7 @@ DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" /
 
 def default_problem_file(language: str) -> pathlib.Path:
     root = pathlib.Path(os.environ.get("CODELM_SHARED_DATA", DEFAULT_DATA.parent)) / "humaneval-x"
-    path = root / get_language(language).data_file
+    path = pathlib.Path(get_language(language).problem_file(root))
     if not path.is_file():
         raise OSError(f"{path}: HumanEval-X {language} problems not found; pass --problems FILE "
                       f"(or set CODELM_SHARED_DATA)")

@@ -12,6 +12,12 @@ CANONICAL_FAILURES: dict[str, dict[str, str]] = {
         "Rust/32": "its test module is inside /* */ upstream (the canonical Newton iteration need not converge on "
                    "the test's random polynomials), so there is no test; a run must report 1 passed test",
     },
+    "ts": {  # translate_ts keeps the JS canonical solutions and tests
+        "TypeScript/112": "as JavaScript/112: the canonical returns `(z, false)`, the comma operator, i.e. just "
+                          "false; the test expects the pair ['bcd', false]",
+        "TypeScript/155": "as JavaScript/155: the canonical returns [0, 0] for evenOddCount(0); the test "
+                          "expects [1, 0], as the Python original gives",
+    },
     "js": {
         "JavaScript/112": "canonical returns `(z, false)`, the comma operator, i.e. just false; the test "
                           "expects the pair ['bcd', false]",

@@ -166,12 +166,25 @@ def wrong_js(problem: dict) -> str:
             + problem["canonical_solution"] + "\n}\n")
 
 
+def wrong_ts(problem: dict) -> str:
+    """TypeScript (translate_ts): the typed arrow signature; the wrapper returns `any` so tsc accepts it."""
+    line = signature_line(problem["prompt"])
+    match = re.search(r"\((.*)\)(\s*:[^=]*)?\s*=>\s*\{", line)
+    if match is None:
+        raise ValueError(f"no arrow function in the prompt's last line: {line!r}")
+    params, result = match.group(1), match.group(2) or ""
+    names = [p.split("=")[0].split(":")[0].rstrip("?").strip() for p in split_params(params)]
+    wrong = JS_WRONG.replace("function humanevalWrong(v)", "function humanevalWrong(v: any): any")
+    return (f"{wrong}  return humanevalWrong({REAL}({', '.join(names)}));\n  function {REAL}({params}){result} {{\n"
+            + problem["canonical_solution"] + "\n}\n")
+
+
 def wrong_completion(language: str, problem: dict) -> str:
     if language == "python":
         return python_mutants.wrong_completion({**problem, "entry_point": _python_entry(problem)}, 0)
     if language == "rust":
         return wrong_rust(problem["prompt"] + problem["declaration"], problem["canonical_solution"])
-    return {"cpp": wrong_cpp, "java": wrong_java, "go": wrong_go, "js": wrong_js}[language](problem)
+    return {"cpp": wrong_cpp, "java": wrong_java, "go": wrong_go, "js": wrong_js, "ts": wrong_ts}[language](problem)
 
 
 def _python_entry(problem: dict) -> str:
