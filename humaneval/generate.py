@@ -4,6 +4,7 @@
     stats = generate_run("random:tiny", "RUN", settings, progress=True)
 
 - Prompts are fed exactly as the problem file gives them (no stripping; it changes scores).
+- Settings.language / instruct: HumanEval-X languages and CodeM instruction prompts (humaneval/generate_language.py).
 - Rows of one samples file are in global order: problem (problem-file order), then sample_index;
   global row g = problem position * n + sample_index. With P processes, process i generates the
   rows g = i mod P into its own part file.
@@ -21,9 +22,9 @@ import re
 import time
 
 from humaneval import rundir
-from humaneval.data import default_problem_file, load_problems
+from humaneval import generate_language
 from humaneval.results import ResultLog, file_sha256
-from jaxformer.truncation import CODEX_STOPS, check_stops
+from jaxformer.truncation import check_stops, language_stops
 
 DEFAULT_TEMPERATURES = ("0.2", "0.6", "0.8")
 # Default batch: as wide as MAX_AUTO_BATCH rows whose KV cache fits KV_BUDGET_BYTES. On CPU a small model's
@@ -67,16 +68,22 @@ class Settings:
     top_p: float = 0.95
     greedy: bool = False
     max_new_tokens: int = 512
-    stops: tuple[str, ...] = CODEX_STOPS  # EOS always ends a row as well
+    stops: tuple[str, ...] | None = None  # None: the language's (Codex's for python); EOS always ends a row too
     seed: int = 0
     batch_size: int | None = None  # None: default_batch_size(model)
     dtype: str | None = None
     limit: int | None = None
     task_ids: tuple[str, ...] | None = None
+    language: str = "python"  # a humaneval.languages name
+    instruct: bool = False  # CodeM's instruction prompt; the completion is extracted from the response
 
     def __post_init__(self):
+        from humaneval.languages import get_language
+
+        get_language(self.language)  # unknown language: the error lists the known ones
         object.__setattr__(self, "temperatures", check_temperatures(self.temperatures))
-        object.__setattr__(self, "stops", check_stops(self.stops))
+        object.__setattr__(self, "stops", check_stops(language_stops(self.language) if self.stops is None
+                                                      else self.stops))
         if not self.temperatures and not self.greedy:
             raise ValueError("nothing to generate: give at least one temperature or --greedy")
         _positive_int("n", self.n)
@@ -106,8 +113,13 @@ class Settings:
         return d
 
     def identity(self) -> dict:
-        """The settings that decide the rows: what a resumed run must share."""
-        return {k: v for k, v in self.as_json().items() if k != "batch_size"}
+        """The settings that decide the rows: what a resumed run must share (language and instruct only
+        when not the defaults, so Python runs written before they existed still resume)."""
+        return {k: v for k, v in self.as_json().items()
+                if k != "batch_size" and not (k in OPTIONAL_IDENTITY and v == OPTIONAL_IDENTITY[k])}
+
+
+OPTIONAL_IDENTITY = {"language": "python", "instruct": False}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,22 +178,25 @@ def fixed_batches(rows: list[tuple[int, int]], prompt_lengths: list[int], batch_
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def sample_row(task_id: str, sample_index: int, p: Pass, top_p: float, completion) -> dict:
-    return {"task_id": task_id, "completion": completion.text, "sample_index": sample_index,
+def sample_row(task_id: str, sample_index: int, p: Pass, top_p: float, completion, fields: dict | None = None) -> dict:
+    """One samples-file row; `fields` ({"completion", "response"}) replace the raw text when given."""
+    return {"task_id": task_id, **(fields or {"completion": completion.text}), "sample_index": sample_index,
             "temperature": p.temperature, "top_p": 1.0 if p.label == rundir.GREEDY else top_p,
             "mean_logprob": completion.mean_logprob if completion.logprobs else None,
             "sum_logprob": completion.sum_logprob, "num_tokens": len(completion.token_ids),
             "stop_reason": completion.stop_reason}
 
 
-def encode_problem_prompts(problems: list[dict], tokenizer, cfg, max_new_tokens: int) -> list[list[int]]:
-    """Token ids of each prompt exactly as given; an error names the task that does not fit."""
+def encode_problem_prompts(problems: list[dict], tokenizer, cfg, max_new_tokens: int,
+                           prompts: list[str] | None = None) -> list[list[int]]:
+    """Token ids of each prompt (default: the problem's) exactly as given; an error names the task that does not fit."""
     from jaxformer.sampling import encode_prompts
 
     out = []
-    for problem in problems:
+    for i, problem in enumerate(problems):
         try:
-            [ids] = encode_prompts(tokenizer, [problem["prompt"]], cfg, max_new_tokens)
+            [ids] = encode_prompts(tokenizer, [problem["prompt"] if prompts is None else prompts[i]], cfg,
+                                   max_new_tokens)
         except ValueError as err:
             raise ValueError(f"{problem['task_id']}: {err}") from None
         out.append(ids)
@@ -201,9 +216,9 @@ def check_existing_run(run_dir, settings: Settings, problems_info: dict, model_s
             raise ValueError(f"{run_dir}: holds samples files but no {rundir.RUN_JSON}; use another --out")
         return None
     old = rundir.read_run(run_dir)
-    theirs = {k: v for k, v in old.get("settings", {}).items() if k != "batch_size"}
-    mismatches = [f"settings.{k}: {theirs.get(k)!r} there, {v!r} now" for k, v in settings.identity().items()
-                  if theirs.get(k) != v]
+    theirs = {**OPTIONAL_IDENTITY, **{k: v for k, v in old.get("settings", {}).items() if k != "batch_size"}}
+    ours = {**OPTIONAL_IDENTITY, **settings.identity()}
+    mismatches = [f"settings.{k}: {theirs.get(k)!r} there, {v!r} now" for k, v in ours.items() if theirs.get(k) != v]
     if old.get("problems", {}).get("sha256") != problems_info["sha256"]:
         mismatches.append(f"problems: file sha256 {old.get('problems', {}).get('sha256')} there, "
                           f"{problems_info['sha256']} now")
@@ -226,10 +241,9 @@ def generate_run(model_spec: str, run_dir, settings: Settings, *, problems_path=
 
     start = time.perf_counter()
     run_dir = pathlib.Path(run_dir)
-    problems_file = pathlib.Path(problems_path) if problems_path is not None else None
-    all_problems = load_problems(problems_file)
+    problems_file, all_problems = generate_language.load_language_problems(settings.language, problems_path)
     problems = select_problems(all_problems, settings)
-    problems_file = problems_file or default_problem_file()
+    prompts = [generate_language.model_prompt(settings.language, p, settings.instruct) for p in problems]
     problems_info = {"path": str(problems_file), "sha256": file_sha256(problems_file),
                      "task_ids": [p["task_id"] for p in problems]}
     old = check_existing_run(run_dir, settings, problems_info)  # cheap checks before the model loads
@@ -247,7 +261,7 @@ def generate_run(model_spec: str, run_dir, settings: Settings, *, problems_path=
         raise ValueError(f"{model_spec}: the model has no tokenizer files, cannot encode prompts")
     fingerprint = model_fingerprint(cfg, params, tokenizer)
     check_existing_run(run_dir, settings, problems_info, fingerprint["sha256"])
-    prompt_ids = encode_problem_prompts(problems, tokenizer, cfg, settings.max_new_tokens)
+    prompt_ids = encode_problem_prompts(problems, tokenizer, cfg, settings.max_new_tokens, prompts)
     if settings.batch_size is None:
         settings = dataclasses.replace(settings, batch_size=default_batch_size(
             cfg, max(len(ids) for ids in prompt_ids), settings.max_new_tokens))
@@ -318,7 +332,7 @@ def sample_passes(cfg, graphdef, params, tokenizer, problems, prompt_ids, settin
                         continue
                     position, sample_index = rows[j]
                     log.append(j, sample_row(problems[position]["task_id"], sample_index, p, settings.top_p,
-                                             completion))
+                                             completion, finish(settings, problems[position], completion)))
                     stats["tokens"] += completion.num_generated
                 stats["rows_generated_now"] += len(missing)
                 bar.update(len(missing))
@@ -331,6 +345,15 @@ def sample_passes(cfg, graphdef, params, tokenizer, problems, prompt_ids, settin
             log.close()
     stats["tokens_per_s"] = stats["tokens"] / stats["sampling_s"] if stats["sampling_s"] else 0.0
     return stats
+
+
+def finish(settings: Settings, problem: dict, completion) -> dict | None:
+    """The row's completion fields: the raw text for Python without --instruct (rows as before), else
+    generate_language.completion_fields."""
+    if settings.language == "python" and not settings.instruct:
+        return None
+    return generate_language.completion_fields(settings.language, settings.instruct, settings.stops, problem,
+                                               completion.text, completion.stop_reason)
 
 
 def largest_k_ok(ks, settings: Settings) -> None:

@@ -4,6 +4,8 @@
   "\\nclass", "\\ndef", "\\n#", "\\nif", "\\nprint".
 - `StopScanner`: incremental stop detection for the sampler. Each call looks only at newly decoded text
   (plus the last len(longest stop) - 1 characters, so a stop split across two chunks is still found).
+- Brace languages: a completion ends at a closing brace in column 0 (`BRACE_STOPS`), kept in the
+  completion (`restore_brace_stop`); `language_stops(name)` picks a language's default.
 - `mtpb_truncate`: salesforce/CodeGen's MTPB reference truncation, reproduced with its known quirk.
 """
 from __future__ import annotations
@@ -12,6 +14,26 @@ import re
 from typing import Iterable, Sequence
 
 CODEX_STOPS = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
+
+
+# Brace languages (HumanEval-X js/cpp/java/go/rust, ...): the prompt leaves the function (Java: the class)
+# open, and a closing brace alone on a line in column 0 ends it (as CodeGeeX's balance check does for
+# HumanEval-X); "\n}" alone would also cut Rust's "\n};" after a closure (Rust/17's canonical).
+TOP_LEVEL_BRACE = "\n}\n"
+BRACE_STOPS = (TOP_LEVEL_BRACE,)
+
+
+def language_stops(language: str) -> tuple[str, ...]:
+    """Default stops for a HumanEval(-X) language name: Codex's for Python, a top-level `}` otherwise."""
+    return CODEX_STOPS if language == "python" else BRACE_STOPS
+
+
+def restore_brace_stop(text: str, stop_reason: str, stops: Sequence[str]) -> str:
+    """A completion cut before its top-level "\n}\n" gets the brace back: it closes the function and belongs
+    to the completion. Only with BRACE_STOPS, where a stop_sequence row can only have met that stop."""
+    if stop_reason == "stop_sequence" and tuple(stops) == BRACE_STOPS:
+        return text + TOP_LEVEL_BRACE
+    return text
 
 
 def check_stops(stops: Iterable[str] | None) -> tuple[str, ...]:

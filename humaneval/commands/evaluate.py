@@ -66,6 +66,8 @@ def run(args) -> int:
     from humaneval.passk import pass_at_k_table
 
     ks = parse_ks(args.k)
+    if pathlib.Path(args.samples).is_dir() and language_of_run(args) != "python":  # `generate --language`
+        return evaluate_language_run_dir(args, ks)
     if getattr(args, "language", "python") != "python":  # HumanEval-X: humaneval/languages/, same output and exit codes
         from humaneval.languages.command import evaluate_from_args
         result = evaluate_from_args(args, ks)
@@ -93,6 +95,31 @@ def run(args) -> int:
     if not explain(result):
         return EXIT_HARNESS_ERROR
     print(json.dumps(result.pass_at_k))
+    return 0
+
+
+def language_of_run(args) -> str:
+    """A run directory's language (run.json); --language, when given, must agree with it."""
+    from humaneval.language_runs import run_language
+
+    language = run_language(args.samples)
+    if getattr(args, "language", "python") not in ("python", language):
+        raise ValueError(f"{args.samples} was generated in {language}, not --language {args.language}")
+    return language
+
+
+def evaluate_language_run_dir(args, ks) -> int:
+    from humaneval.language_runs import evaluate_language_run
+    from humaneval.passk import pass_at_k_table
+
+    if args.problems is not None or args.ignore_incomplete:
+        raise ValueError("a run directory brings its own problems: drop --problems/--ignore-incomplete")
+    labels = evaluate_language_run(args.samples, timeout=args.timeout, workers=args.workers, ks=ks,
+                                   exclude_harness_errors=args.exclude_harness_errors,
+                                   progress=not args.no_progress, sandbox=args.sandbox)
+    if not all([explain(result) for run_eval in labels.values() for result in run_eval.evaluations]):
+        return EXIT_HARNESS_ERROR
+    print(json.dumps({label: pass_at_k_table(r.counts, ks) for label, r in labels.items()}))
     return 0
 
 

@@ -2,11 +2,16 @@ r"""Sample HumanEval completions from a model into a run directory (docs/humanev
 
   humaneval generate --model random:tiny --out RUN --n 20 --temperature 0.2 0.8 --limit 10
   humaneval generate --model DIR --out RUN --greedy                  # temperature 0, one sample per problem
+  humaneval generate --model DIR --out RUN --greedy --language cpp --instruct  # HumanEval-X, CodeM prompt
 
 RUN gets run.json (model fingerprint, settings, machine, stage times) and samples_t{T}.jsonl per
 temperature (T as written) / samples_greedy.jsonl, rows in problem order then sample_index. Prompts are
-used exactly as the problem file gives them. Stops: Codex's \nclass \ndef \n# \nif \nprint; --stop
-(repeatable, \n escapes) replaces them; EOS always ends a sample. Rerunning the same command after a
+used exactly as the problem file gives them. Stops: Codex's \nclass \ndef \n# \nif \nprint for python, a
+closing brace alone in column 0 for the others (kept in the completion); --stop (repeatable, \n escapes)
+replaces them; EOS always ends a sample. --language LANG: HumanEval-X problems (default file
+shared/data/humaneval-x/humaneval_<lang>.jsonl.gz); --instruct: CodeM's instruction prompt with the
+signature as the start of the response, each row's completion extracted from it and the raw text kept as
+"response" (docs/humaneval-x.md). Rerunning the same command after a
 kill generates only the missing rows. Multi-host: --coordinator HOST:PORT --num-processes P
 --process-id I on each host (jax.distributed); process I writes the part files of rows I mod P.
 """
@@ -34,7 +39,12 @@ def add_arguments(parser, out_required: bool = True) -> None:
                         help="rows per sampler call (default: up to 128, as many as a 2 GiB KV cache holds)")
     parser.add_argument("--stop", action="append", default=None,
                         help="stop string (repeatable, \\n escapes); replaces the Codex stops")
-    parser.add_argument("--problems", default=None, help="problem file .jsonl(.gz) (default: HumanEval)")
+    parser.add_argument("--problems", default=None,
+                        help="problem file .jsonl(.gz) (default: HumanEval, or HumanEval-X for --language)")
+    from humaneval.languages.command import add_language_argument  # the registry's languages
+    add_language_argument(parser)
+    parser.add_argument("--instruct", action="store_true",
+                        help="CodeM instruction prompt; the completion is extracted from the response")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default=None, help="matmul compute dtype")
     parser.add_argument("--coordinator", default=None, help="multi-host: HOST:PORT of process 0")
     parser.add_argument("--num-processes", type=int, default=None, help="multi-host: process count")
@@ -47,7 +57,6 @@ def settings_from_args(args):
     import codecs
 
     from humaneval.generate import DEFAULT_TEMPERATURES, Settings
-    from jaxformer.truncation import CODEX_STOPS
 
     temperatures = args.temperature if args.temperature is not None else (
         () if args.greedy else DEFAULT_TEMPERATURES)
@@ -57,11 +66,12 @@ def settings_from_args(args):
     task_ids = None
     if args.task_ids is not None:
         task_ids = tuple(t.strip() for t in args.task_ids.split(",") if t.strip())
-    stops = CODEX_STOPS if args.stop is None else tuple(codecs.decode(s, "unicode_escape") for s in args.stop)
+    stops = None if args.stop is None else tuple(codecs.decode(s, "unicode_escape") for s in args.stop)
     return Settings(n=args.n, temperatures=tuple(temperatures), top_p=args.top_p, greedy=args.greedy,
                     max_new_tokens=args.max_new_tokens, stops=stops, seed=args.seed,
                     batch_size=args.batch_size,
-                    dtype=args.dtype, limit=args.limit, task_ids=task_ids)
+                    dtype=args.dtype, limit=args.limit, task_ids=task_ids, language=args.language,
+                    instruct=args.instruct)
 
 
 def start_distributed(args) -> None:

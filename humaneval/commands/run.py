@@ -34,6 +34,9 @@ def run(args) -> int:
     from humaneval.generate import largest_k_ok
 
     settings = generate_command.settings_from_args(args)
+    if settings.language != "python":  # the report is HumanEval's; HumanEval-X: generate, then evaluate RUN
+        raise ValueError(f"humaneval run reports on python only; for --language {settings.language} use "
+                         f"`humaneval generate` then `humaneval evaluate RUN`")
     if args.k is not None:
         largest_k_ok(parse_ks(args.k), settings)
     check_sandbox(args.sandbox)  # refuse before hours of sampling, not after

@@ -12,7 +12,7 @@ program = prompt + completion + test), so extraction:
 3. cuts it where the prompt's open scopes close: brace languages at the brace that balances the ones the
    prompt left open; Python at the first line indented less than the body. What follows (prose, a
    `main`, example calls) is dropped; a fenced answer that ends with scopes still open (a Java method
-   without its class) gets them closed.
+   without its class), or any answer that closed the entry point but not its class, gets them closed.
 Limit: helper functions the answer defines before the signature are dropped (the completion can only
 add code after the prompt).
 """
@@ -21,11 +21,10 @@ from __future__ import annotations
 import re
 
 from humaneval.languages.mutants import signature_line
+from jaxformer.data.formats import codem_inference_prompt  # the trainer's template: one copy
 
-TRAINING_TEMPLATE = ("Below is an instruction that describes a task, paired with an input that provides further "
-                     "context. Write a response that appropriately completes the request.\n\n"
-                     "### Instruction:\n{instruction}\n\n### Response:\n")
-LANGUAGE_NAMES = {"python": "Python", "js": "JavaScript", "cpp": "C++", "java": "Java", "go": "Go", "rust": "Rust"}
+LANGUAGE_NAMES = {"python": "Python", "js": "JavaScript", "ts": "TypeScript", "c": "C", "cpp": "C++", "java": "Java",
+                  "go": "Go", "rust": "Rust"}
 FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.S)
 
 
@@ -37,9 +36,9 @@ def entry_signature(language: str, prompt: str) -> str:
 
 def instruct_prompt(language: str, prompt: str) -> str:
     """CodeM's inference prompt: the problem (the HumanEval-X prompt) as the instruction, the response
-    started with the entry point's signature."""
-    instruction = f"Complete the {LANGUAGE_NAMES[language]} code for this problem:\n{prompt.rstrip()}"
-    return TRAINING_TEMPLATE.format(instruction=instruction) + entry_signature(language, prompt) + "\n"
+    started with the entry point's signature (the trainer's template, jaxformer.data.formats)."""
+    return codem_inference_prompt(LANGUAGE_NAMES.get(language, language), prompt.rstrip(),
+                                  entry_signature(language, prompt) + "\n")
 
 
 def extract_completion(language: str, prompt: str, response: str) -> str:
@@ -54,8 +53,10 @@ def extract_completion(language: str, prompt: str, response: str) -> str:
         code = code if code.endswith("\n") else code + "\n"
     if language == "python":
         return _cut_python(code)
-    body, still_open = _cut_braces(code, _open_braces(prompt))
-    if fenced and still_open:  # e.g. a Java answer that repeats the method but not its class
+    depth = _open_braces(prompt)
+    body, still_open = _cut_braces(code, depth)
+    # e.g. a Java answer that repeats the method but not its class, or ends once the method is closed
+    if still_open and (fenced or still_open < depth):
         return body.rstrip("\n") + "\n" + "}\n" * still_open
     return body + (_helpers_after(code[len(body) - 1:]) if not still_open else "")
 
