@@ -6,6 +6,7 @@ from jaxformer.cli import dispatch
 COMMANDS = {
     "evaluate": "humaneval.commands.evaluate",
     "generate": "humaneval.commands.generate",
+    "matrix": "humaneval.commands.matrix",
     "report": "humaneval.commands.report",
     "run": "humaneval.commands.run",
 }
