@@ -11,7 +11,7 @@ D=${CODEM_DEMO_DIR:-/work/runs/codem-demo}
 LANGUAGES=${CODEM_DEMO_LANGUAGES:-python,js,cpp,java,go,rust,ts,c}
 LIMIT=${CODEM_DEMO_LIMIT:-40}
 N="nice -n 15"
-build() {  # language, max records
+build() {  # language, max records, training steps (8 x 512-token rows each)
   local l=$1
   [ -f "$D/data/$l/manifest.json" ] || $N python -m checkpoints.instruct_sets --language "$l" --out "$D/data/$l" \
     --max-records "$2"
@@ -19,11 +19,11 @@ build() {  # language, max records
     --tokenizer checkpoints/tiny-python --seq-len 512 --format instruct --out "$D/data/$l/prepared" \
     --val-fraction 0.05 --seed 0 --workers 1
   [ -f "$D/models/$l/hf/config.json" ] || $N jaxformer train --config configs/codem-tiny.yaml \
-    data.path="$D/data/$l/prepared" run.out_dir="$D/models/$l"
+    data.path="$D/data/$l/prepared" run.out_dir="$D/models/$l" run.steps="$3"
 }
-build python 3000   # all 1129 stdlib functions that pass the filters
-build js 3000       # all 256 npm / Debian JS functions
-build go 1000       # every k-th of ~3,400 Go functions
+build python 3000 60  # all 1129 stdlib functions that pass the filters (~0.8 epochs)
+build js 3000 40      # all 256 npm / Debian JS functions (~2.3 epochs)
+build go 1000 40      # 1000 of the Go functions, evenly spread (~0.6 epochs)
 $N humaneval matrix --models "tiny-python,python-instruct=$D/models/python/hf,js-instruct=$D/models/js/hf,go-instruct=$D/models/go/hf" \
   --languages "$LANGUAGES" --out "$D/matrix" --base tiny-python --instruct --max-new-tokens 128 --limit "$LIMIT" \
   --workers 2 --no-progress
