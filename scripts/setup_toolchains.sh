@@ -8,7 +8,7 @@ set -euo pipefail
 
 APT_PACKAGES=(g++ libssl-dev libboost-dev golang-go golang-github-stretchr-testify-dev rustc cargo
               librust-rand-dev librust-regex-dev librust-md5-dev)
-NPM_PACKAGES=(typescript js-md5)  # js-md5: HumanEval-X JavaScript/162 require()s it
+NPM_PACKAGES=(typescript js-md5)  # typescript: HumanEval-TS (native tsc 7); js-md5: JavaScript/162 require()s it
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -29,7 +29,7 @@ for package in "${NPM_PACKAGES[@]}"; do
 done
 
 status=0
-for tool in /usr/bin/g++ /usr/bin/go /usr/bin/rustc /usr/bin/cargo /usr/bin/javac /usr/bin/java /usr/bin/node; do
+for tool in /usr/bin/gcc /usr/bin/g++ /usr/bin/go /usr/bin/rustc /usr/bin/cargo /usr/bin/javac /usr/bin/java /usr/bin/node; do
     [[ -x $tool ]] || { echo "setup_toolchains: $tool missing after setup" >&2; status=1; }
 done
 command -v tsc >/dev/null || { echo "setup_toolchains: tsc missing after setup" >&2; status=1; }
