@@ -91,16 +91,14 @@ def test_ts_canonical_pass_and_broken_and_empty_fail(derived, engine):
     assert {v for key, v in verdicts.items() if key.startswith("empty|")} == {"compile_error"}
 
 
-def test_c_reference_pass_and_broken_and_empty_fail(derived, shared_data, engine):
+def test_c_reference_pass_and_broken_and_empty_fail(derived, engine):
     language, problems, dropped = derived["c"]
     assert len(problems) == 152 and set(dropped) == set(C_EXCLUDED)
     assert all(dropped[tid].startswith(reason) for tid, reason in C_EXCLUDED.items()), dropped
-    cpp = load_problems(shared_data / "humaneval-x" / "humaneval_cpp.jsonl.gz", required=("task_id", "prompt"))
-    language.build_harnesses(problems.values(), engine)
-    jobs = [language.reference_job(f"canonical|{tid}", p, p["reference_solution"], 10.0) for tid, p in problems.items()]
-    jobs += [language.reference_job(f"broken|{tid}", p, wrong_completion("cpp", cpp["CPP/" + tid.split("/")[1]]), 10.0)
-             for tid, p in problems.items()]
-    verdicts = {r.key: (language_verdict(r), r.error_message) for r in engine.run(jobs)}
+    items = [(f"canonical|{tid}", p, p["reference_solution"]) for tid, p in problems.items()]
+    items += [(f"broken|{tid}", p, wrong_completion("c", p)) for tid, p in problems.items()]
+    jobs = language.reference_jobs(items, engine, 10.0)
+    verdicts = {r.key: (language_verdict(r), r.error_message) for r in engine.run(jobs.values())}
     items = [(f"empty|{tid}", p, "") for tid, p in list(problems.items())[:EMPTY]]
     items += [(f"solution|{tid}", problems[tid], text) for tid, text in C_SOLUTIONS.items()]
     verdicts.update((r.key, (v, r.error_message)) for v, r in check_items(language, items, engine, timeout_s=10.0))

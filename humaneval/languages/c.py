@@ -24,6 +24,7 @@ from humaneval.languages.launcher import DONE_MARKER, job_timeout, launcher_prog
 
 GCC = "/usr/bin/gcc"
 C_FLAGS = ("-std=c11", "-O0", "-w")
+BATCH_SIZE = 48  # references per g++ call (reference_jobs)
 
 
 class C(Language):
@@ -69,11 +70,11 @@ class C(Language):
         self.build_harnesses({problem["task_id"]: problem for _, problem, _ in items}.values(), engine)
         return super().jobs(items, engine, timeout_s)
 
-    def harness_steps(self, problem: dict, timeout_s: float, sample: str):
+    def harness_steps(self, problem: dict, timeout_s: float, sample: str, objects=("main.o",)):
         libs = ("-lcrypto",) if "openssl" in sample else ()  # C/162 (md5)
         cached = self.harness_object(problem)
         harness = (str(cached),) if self.cached_harness and cached.is_file() else ("harness.cpp",)
-        argv = (*self.harness_argv(), *harness, "main.o", "-o", "main", *libs)
+        argv = (*self.harness_argv(), *harness, *objects, "-o", "main", *libs)
         return [compile_step(argv, self.compile_timeout_s), run_step(("./main",), timeout_s, marker=DONE_MARKER)]
 
     def steps(self, problem: dict, completion: str, timeout_s: float):
@@ -82,13 +83,55 @@ class C(Language):
 
     def reference_job(self, key: str, problem: dict, cpp_completion: str, timeout_s: float) -> Job:
         """The C++ completion (the canonical solution, or a broken variant of it) behind the C signature."""
-        source = ("namespace humaneval_ref {\n" + problem["reference"] + cpp_completion + "\n}\n"
-                  + problem["reference_wrapper"])
-        reference = compile_step((cpp.GXX, *cpp.FLAGS, "-include", str(cpp.LANGUAGE.prelude), "-c", "ref.cpp",
-                                  "-o", "main.o"), self.compile_timeout_s)
-        steps = [reference, *self.harness_steps(problem, timeout_s, source)]
+        source = reference_source(problem, cpp_completion)
+        steps = [self.reference_compile("ref.cpp", "main.o"), *self.harness_steps(problem, timeout_s, source)]
         files = (("ref.cpp", source.encode()), ("harness.cpp", problem["test"].encode()))
         return Job(key, launcher_program(steps), sandbox_limits(job_timeout(steps)), files=files)
+
+    def reference_compile(self, source: str, output: str, extra_s: float = 0.0, **kwargs):
+        return compile_step((*self.harness_argv(), "-c", source, "-o", output), self.compile_timeout_s + extra_s,
+                            **kwargs)
+
+    def reference_jobs(self, items, engine, timeout_s: float) -> dict[str, Job]:
+        """{key: job} for (key, problem, C++ completion) items, as reference_job but up to BATCH_SIZE references
+        compiled in one g++ call (one translation unit, each reference in its own namespace pK; the extern "C"
+        wrappers of a batch have distinct names). The object is stored as a trusted artifact and each
+        reference then links and runs in its own job; a batch that does not compile falls back to one job each."""
+        self.build_harnesses({p["task_id"]: p for _, p, _ in items}.values(), engine)
+        batches: list[dict] = []
+        for item in items:
+            name = translate_c.parse_signature(item[1]["reference"])[1]
+            batch = next((b for b in batches if len(b) < BATCH_SIZE and name not in b), None)
+            if batch is None:
+                batches.append(batch := {})
+            batch[name] = item
+        compile_jobs, sources = [], {}
+        for number, batch in enumerate(batches):
+            source = "".join(f"namespace p{k} {{\n" + reference_source(p, completion) + "}\n"
+                             for k, (_, p, completion) in enumerate(batch.values()))
+            step = self.reference_compile("ref.cpp", "out/ref.o", 1.0 * len(batch), emit_dir="out")
+            sources[str(number)] = source
+            compile_jobs.append(Job(str(number), "import os\nos.makedirs('out')\n" + launcher_program([step]),
+                                    sandbox_limits(job_timeout([step]), output_bytes=256 << 20),
+                                    files=(("ref.cpp", source.encode()),)))
+        jobs = {}
+        for result in engine.run(compile_jobs):
+            batch = batches[int(result.key)]
+            if result.verdict != "passed":
+                jobs.update((key, self.reference_job(key, p, c, timeout_s)) for key, p, c in batch.values())
+                continue
+            found = json.loads(result.stdout.strip().splitlines()[-1])
+            obj = str(toolcache.store_artifact(base64.b64decode(found["out/ref.o"]), 0o644))
+            for key, problem, _ in batch.values():
+                steps = self.harness_steps(problem, timeout_s, sources[result.key], objects=(obj,))
+                jobs[key] = Job(key, launcher_program(steps), sandbox_limits(job_timeout(steps)),
+                                files=(("harness.cpp", problem["test"].encode()),))
+        return jobs
+
+
+def reference_source(problem: dict, cpp_completion: str) -> str:
+    return ("namespace humaneval_ref {\n" + problem["reference"] + cpp_completion + "\n}\n"
+            + problem["reference_wrapper"])
 
 
 def write_atomic(path: pathlib.Path, data: bytes) -> None:

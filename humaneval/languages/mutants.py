@@ -184,6 +184,8 @@ def wrong_completion(language: str, problem: dict) -> str:
         return python_mutants.wrong_completion({**problem, "entry_point": _python_entry(problem)}, 0)
     if language == "rust":
         return wrong_rust(problem["prompt"] + problem["declaration"], problem["canonical_solution"])
+    if language == "c":  # a C++ completion for c.reference_job: the C++ canonical's broken variant (translate_c)
+        return wrong_cpp({"prompt": problem["reference"], "canonical_solution": problem["reference_solution"]})
     return {"cpp": wrong_cpp, "java": wrong_java, "go": wrong_go, "js": wrong_js, "ts": wrong_ts}[language](problem)
 
 
