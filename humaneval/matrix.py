@@ -17,6 +17,7 @@ import json
 import pathlib
 import time
 
+from humaneval.data import read_jsonl
 from humaneval.results import ResultLog, write_text_atomic
 
 MATRIX_JSON = "matrix.json"
@@ -132,17 +133,17 @@ def run_matrix(settings: MatrixSettings, out, *, workers: int | None = None, san
                progress: bool = False) -> list[dict]:
     """Every (model, language) cell, in model-then-language order; finished cells come from OUT/cells.jsonl."""
     from humaneval.generate import generate_run
+    from humaneval.generate_language import problem_file
     from humaneval.languages import get_language
 
     for language in settings.languages:  # a missing toolchain or problem file, before any model loads
         get_language(language).prepare()
-        from humaneval.generate_language import problem_file
         problem_file(language)
     check_matrix_dir(out, settings)
     final = pathlib.Path(out) / CELLS
     cells = [(label, language) for label in settings.labels for language in settings.languages]
     if final.exists():
-        return [row for _, row in _read(final)]
+        return [row for _, row in read_jsonl(final)]
     log = ResultLog(final, {"matrix": settings.as_json()})
     log.open()
     try:
@@ -174,9 +175,3 @@ def load_model(spec: str):
     loaded = sampling.load(spec)
     cfg, _, params, tokenizer = loaded
     return loaded, model_fingerprint(cfg, params, tokenizer)
-
-
-def _read(path):
-    from humaneval.data import read_jsonl
-
-    return read_jsonl(path)

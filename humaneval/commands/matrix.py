@@ -48,6 +48,8 @@ def settings_from_args(args):
 
 
 def run(args) -> int:
+    import json
+    import pathlib
     import sys
 
     from humaneval import runinfo
@@ -67,7 +69,7 @@ def run(args) -> int:
                        "evaluate_all_cells": round(sum(c["evaluate_s"] for c in cells), 3)}}
     with timer.stage("report"):
         summary = write_report(args.out, settings, cells, info)
-    print(open(f"{args.out}/report.md").read().split("## Delta")[0].strip(), file=sys.stderr)
+    print((pathlib.Path(args.out) / "report.md").read_text().split("## Delta")[0].strip(), file=sys.stderr)
     print(f"report: {args.out}/report.md, summary: {args.out}/summary.json", file=sys.stderr)
-    print(__import__("json").dumps(summary["pass_at_1"]))
+    print(json.dumps(summary["pass_at_1"]))
     return 0
