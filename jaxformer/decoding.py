@@ -162,7 +162,7 @@ TRACES: collections.Counter = collections.Counter()  # how often each jitted fun
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class DecodeState:
-    cache: model.KVCache
+    cache: model.KVCache  # per_layer() form
     token: jax.Array  # [B] int32 last sampled token, not yet written to the cache
     pos: jax.Array  # [B] int32 its position
     done: jax.Array  # [B] bool
@@ -187,7 +187,7 @@ def start(logits_BxV, cache, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out
     reason = jnp.where(~active_B, INACTIVE, jnp.where(is_stop, EOS, jnp.where(at_len, LENGTH, RUNNING)))
     zeros = jnp.zeros((B, n_out), jnp.int32)
     return DecodeState(
-        cache=cache, token=tok_B, pos=pos_B, done=done, reason=reason.astype(jnp.int32),
+        cache=model.per_layer(cache), token=tok_B, pos=pos_B, done=done, reason=reason.astype(jnp.int32),
         n_gen=active_B.astype(jnp.int32), out_tok=zeros.at[:, 0].set(tok_B),
         out_lp=jnp.zeros((B, n_out), jnp.float32).at[:, 0].set(lp_B), keys=keys_Bx2,
         step=jnp.ones((), jnp.int32), max_new=jnp.asarray(max_new, jnp.int32),
@@ -239,7 +239,8 @@ def decode_chunk(weights: model.LayerWeights, st: DecodeState, sp: SamplingParam
     return jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), st))[1]
 
 
-@functools.partial(jax.jit, static_argnums=(0, 6, 7), donate_argnums=(2,))
+# no donation: the state holds the cache per_layer(), so the stacked buffers could not be reused
+@functools.partial(jax.jit, static_argnums=(0, 6, 7))
 def prefill_start(graphdef, params, cache, tokens_BxP, lengths_B, keys_Bx2, n_out: int, sp: SamplingParams,
                   max_new, stop_ids) -> DecodeState:
     """Left-padded batched prefill into an empty cache (slots [0, P)), then sample step 0.
@@ -263,10 +264,11 @@ def prefill_start(graphdef, params, cache, tokens_BxP, lengths_B, keys_Bx2, n_ou
 
 @jax.jit  # no donation: the result is smaller, so the old buffers could not be reused
 def take_rows(st: DecodeState, rows):
-    """Keep only `rows` (compaction: finished rows stop costing compute). k, v have batch on axis 1."""
+    """Keep only `rows` (compaction: finished rows stop costing compute); the cache is per_layer()."""
     TRACES["take_rows"] += 1
     cache = st.cache
-    cache = model.KVCache(k=cache.k[:, rows], v=cache.v[:, rows], kv_mask=cache.kv_mask[rows], index=cache.index)
+    cache = model.KVCache(k=tuple(a[rows] for a in cache.k), v=tuple(a[rows] for a in cache.v),
+                          kv_mask=cache.kv_mask[rows], index=cache.index)
     batch = {f.name: getattr(st, f.name)[rows] for f in dataclasses.fields(st)
              if f.name in ("token", "pos", "done", "reason", "n_gen", "out_tok", "out_lp", "keys")}
     return dataclasses.replace(st, cache=cache, **batch)
@@ -308,4 +310,4 @@ def replicate(tree, mesh: jax.sharding.Mesh | None):
 
 
 # sample step 0 from logits the caller already has (the multi-turn session keeps its rows' last logits)
-resume = jax.jit(start, static_argnums=(7, 8), donate_argnums=(1,))
+resume = jax.jit(start, static_argnums=(7, 8))

@@ -53,10 +53,21 @@ MASKED_SCORE = float(jnp.finfo(F32).min)  # finite, so a fully masked (padding) 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class KVCache:
-    k: jax.Array  # [L, B, H, S, Dh] cfg.dtype values (bf16 as uint16 bits, see write_slots), rotary applied
-    v: jax.Array  # [L, B, H, S, Dh] likewise
+    k: jax.Array  # [L, B, H, S, Dh] cfg.dtype values (bf16 as uint16 bits, see write_slots), rotary applied;
+    # or a tuple of L [B, H, S, Dh] arrays (per_layer(), what the decode loop carries)
+    v: jax.Array  # likewise
     kv_mask: jax.Array  # [B, S] bool: slot holds a real token
     index: jax.Array  # int32 scalar: next slot to write
+
+
+def per_layer(cache: KVCache) -> KVCache:
+    """The cache with k and v as tuples of per-layer [B, H, S, Dh] arrays. The decode loop carries
+    this form: XLA:CPU copies a layer slice of a stacked array carried through a while loop on every
+    step (measured 2.3x slower attention, BENCHMARKS.md "Decode step")."""
+    if isinstance(cache.k, tuple):
+        return cache
+    split = lambda a: tuple(a[i] for i in range(a.shape[0]))
+    return KVCache(k=split(cache.k), v=split(cache.v), kv_mask=cache.kv_mask, index=cache.index)
 
 
 def init_cache(cfg: ModelConfig, batch: int, max_len: int) -> KVCache:
@@ -235,6 +246,12 @@ def block(cfg: ModelConfig, p, x_BxTxD, sin_BxTxR, cos_BxTxR, mask_BxTxS, kv, la
     k_all, v_all = kv
     if k_all is None:
         k_BxHxSxK, v_BxHxSxK = k_BxHxTxK, v_BxHxTxK
+    elif isinstance(k_all, tuple):  # per_layer() cache: layer is a Python int (unrolled layers)
+        k_l = write_slots(k_all[layer], k_BxHxTxK, (0, 0, index, 0), cfg.dtype)
+        v_l = write_slots(v_all[layer], v_BxHxTxK, (0, 0, index, 0), cfg.dtype)
+        k_all = k_all[:layer] + (k_l,) + k_all[layer + 1:]
+        v_all = v_all[:layer] + (v_l,) + v_all[layer + 1:]
+        k_BxHxSxK, v_BxHxSxK = read_slots(k_l, cfg.dtype), read_slots(v_l, cfg.dtype)
     else:
         start = (layer, 0, 0, index, 0)
         k_all = write_slots(k_all, k_BxHxTxK[None], start, cfg.dtype)

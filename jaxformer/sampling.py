@@ -197,12 +197,14 @@ def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed
 
 
 def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None, compact: bool = True,
-          weights=None):
+          weights=None, on_finish=None, min_batch: int = 1):
     """Run decode chunks until every row in `host` is finished; returns (state, host rows).
 
     Device rows beyond len(host) are batch padding. With compact=True, whenever the running rows fit
-    a smaller batch bucket the state is cut down to them (the returned state's rows are then permuted;
-    the multi-turn session passes compact=False because it keeps every row's cache).
+    a smaller batch bucket (at least min_batch: fewer compiled shapes) the state is cut down to
+    them (the returned state's rows are then permuted). on_finish(st, device_rows, host_rows), if given,
+    sees every host row exactly once, in the last state that holds it: before compaction drops it, or
+    at the end (the multi-turn session copies the rows' generated keys and values out there).
     """
     ndev = 1 if mesh is None else mesh.size
     B = st.token.shape[0]
@@ -213,12 +215,19 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
         st = _check(st, slots, host, tokenizer)
         running = [s for s, r in enumerate(slots) if r < len(host) and host[r].reason is None]
         if not running:
+            if on_finish is not None:
+                real = [s for s in range(B) if slots[s] < len(host)]
+                on_finish(st, real, [int(slots[s]) for s in real])
             return st, host
-        smaller = pow2_bucket(len(running), 1, ndev)
+        smaller = pow2_bucket(len(running), min(min_batch, B), ndev)
         if compact and smaller < B:  # finished rows stop costing compute
             taken = set(running)
             fill = [s for s in range(B) if s not in taken][: smaller - len(running)]
             keep = np.asarray(running + fill, np.int32)
+            if on_finish is not None:
+                gone = [s for s in range(B) if s not in set(keep.tolist()) and slots[s] < len(host)]
+                if gone:
+                    on_finish(st, gone, [int(slots[s]) for s in gone])
             st = decoding.take_rows(st, jnp.asarray(keep))
             slots, B = slots[keep], smaller
         st = decoding.shard_rows(st, mesh)

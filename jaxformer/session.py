@@ -6,11 +6,13 @@
 
 append() teacher-forces each row's new text (rows may differ in length: the shorter ones leave masked
 holes in the cache) and returns the log-probs of the appended tokens (per-turn prompt perplexity).
-generate() samples a completion per row; the row's cache is then rolled back to end exactly at the
-kept (truncated) text: slots after the last whole token inside the kept text are masked out and the
-remaining characters are appended as text. When the cache fills up, valid slots are packed to the
-front (keys are stored after rotary, so moving slots does not change attention); with initial_len the
-cache starts small and doubles only when packing is not enough (a decode step reads every slot).
+generate() samples a completion per row. Decoding runs on a packed copy of the active rows' cache,
+sized to the longest of them, and drops rows as they finish (a decode step reads every slot of every
+row it holds). The keys and values of each row's kept tokens, but the last, are copied back into the
+session's cache; that last token and any characters the kept text ends inside a token with are
+"pending", teacher-forced together with the next append. When the cache fills up, valid slots are
+packed to the front (keys are stored after rotary, so moving slots does not change attention); with
+initial_len the cache starts small and doubles only when packing is not enough.
 
 Tokenization vs the reference: the reference (mtpb_sample.py) re-encodes the whole history string each
 turn, so BPE may merge across a turn boundary (e.g. a completion ending in ")" followed by "\n\n#" can
@@ -32,16 +34,29 @@ import numpy as np
 from jaxformer import decoding, model, sampling
 
 MAX_APPEND = 256  # tokens per teacher-forcing call (bounds the [B, T, D] activations)
+DECODE_SLOT_BUCKET = 256  # smallest decode cache (slots): few sizes = few compiled decode loops
+DECODE_MIN_BATCH = 8  # smallest decode batch, likewise (a step costs about the same below it)
 
 
-@functools.partial(jax.jit, static_argnums=(0,), donate_argnums=(2,))
-def _append(graphdef, params, cache, tokens_BxT, positions_BxT, mask_BxT, last_logits_BxV):
-    """Teacher-force a left-padded block; log-prob of each real token, and the rows' new last logits."""
+@functools.partial(jax.jit, static_argnums=(0, 7), donate_argnums=(2,))
+def _append(graphdef, params, cache, tokens_BxT, positions_BxT, mask_BxT, last_logits_BxV, window: int):
+    """Teacher-force a left-padded block; log-prob of each real token, and the rows' new last logits.
+    Attention reads only the cache's first `window` slots (>= index + T): the rest is empty."""
     decoding.TRACES["session_append"] += 1
     targets_BxT = jnp.pad(tokens_BxT[:, 1:], ((0, 0), (0, 1)))  # slot t predicts the token at t + 1
+    T = tokens_BxT.shape[1]
+    head = model.KVCache(k=cache.k[:, :, :, :window], v=cache.v[:, :, :, :window],
+                         kv_mask=cache.kv_mask[:, :window], index=cache.index)
     # the head is fused with the log-probs (model.apply_nll): no [B, T, vocab] logits
-    nll_BxT, logits_BxV, cache = model.apply_nll(graphdef, params, tokens_BxT, positions_BxT, mask_BxT,
-                                                 targets_BxT, cache)
+    nll_BxT, logits_BxV, head = model.apply_nll(graphdef, params, tokens_BxT, positions_BxT, mask_BxT,
+                                                targets_BxT, head)
+    new = lambda a: jax.lax.dynamic_slice_in_dim(a, cache.index, T, axis=3)
+    at = (0, 0, 0, cache.index, 0)
+    cache = model.KVCache(k=jax.lax.dynamic_update_slice(cache.k, new(head.k), at),
+                          v=jax.lax.dynamic_update_slice(cache.v, new(head.v), at),
+                          kv_mask=jax.lax.dynamic_update_slice(cache.kv_mask, new(head.kv_mask[:, None, None, :, None])
+                                                               [:, 0, 0, :, 0], (0, cache.index)),
+                          index=head.index)
     from_block = -jnp.pad(nll_BxT[:, :-1], ((0, 0), (1, 0)))
     # a row's first token in this block is predicted by the logits the row ended on before it
     from_last = jnp.take_along_axis(jax.nn.log_softmax(last_logits_BxV, axis=-1), tokens_BxT, axis=-1)
@@ -97,8 +112,9 @@ class Session:
 
     def _reset_cache(self):
         self.cache = model.init_cache(self.cfg, self.batch, self.capacity)
-        self.last_logits = jnp.zeros((self.batch, self.cfg.vocab_size), jnp.float32)
+        self._last_logits = jnp.zeros((self.batch, self.cfg.vocab_size), jnp.float32)
         self.token_ids = [[] for _ in range(self.batch)]
+        self.pending: list[list[int]] = [[] for _ in range(self.batch)]  # tail of token_ids not yet in the cache
         self.stale = False  # reencode mode: history changed since the cache was built
 
     # -- teacher forcing ------------------------------------------------------------------------
@@ -127,20 +143,41 @@ class Session:
             if len(self.token_ids[r]) + len(ids) > self.cfg.n_positions:
                 raise ValueError(f"row {r}: {len(self.token_ids[r]) + len(ids)} tokens exceed the "
                                  f"{self.cfg.n_positions}-token context")
+        # a row's pending tokens (see generate) go in first, in the same pass
+        skip = [len(p) for p in self.pending]
+        full = [p + ids for p, ids in zip(self.pending, rows)]
+        cached = [len(t) - len(p) for t, p in zip(self.token_ids, self.pending)]
+        self.pending = [[] for _ in range(self.batch)]
+        for r, ids in enumerate(rows):
+            self.token_ids[r] += ids
         out = [[] for _ in rows]
-        for lo in range(0, max(len(r) for r in rows), MAX_APPEND):
-            piece = [r[lo:lo + MAX_APPEND] for r in rows]
-            lps = self._append_block(piece)
+        for lo in range(0, max(len(f) for f in full), MAX_APPEND):
+            piece = [f[lo:lo + MAX_APPEND] for f in full]
+            lps = self._append_block(piece, cached)
             for r, ids in enumerate(piece):
-                first_ever = not self.token_ids[r] and ids
-                out[r] += lps[r][1:] if first_ever else lps[r]
-                self.token_ids[r] += ids
-        return out
+                out[r] += lps[r][1:] if not cached[r] and ids else lps[r]  # a row's first token has no lp
+                cached[r] += len(ids)
+        return [o[k:] for o, k in zip(out, skip)]
 
-    def _append_block(self, rows: list[list[int]]) -> list[list[float]]:
+    @property
+    def last_logits(self) -> jax.Array:
+        """[batch, vocab] logits after each row's last token (teacher-forces pending tokens first)."""
+        self._flush()
+        return self._last_logits
+
+    def _flush(self):
+        if any(self.pending):
+            self.append_ids([[] for _ in range(self.batch)])
+
+    def _append_block(self, rows: list[list[int]], cached: list[int]) -> list[list[float]]:
         T = sampling.pow2_bucket(max(len(r) for r in rows), 16)
         self._ensure_room(T)
-        pos0 = np.asarray([len(t) for t in self.token_ids], np.int32)
+        index = int(self.cache.index)
+        if index - max(cached) > max(index // 2, DECODE_SLOT_BUCKET):
+            self.cache = pack(self.cache)  # mostly holes: attention would read them all
+            index = int(self.cache.index)
+        window = min(self.capacity, sampling.pow2_bucket(index + T, DECODE_SLOT_BUCKET))
+        pos0 = np.asarray(cached, np.int32)
         tokens = np.full((self.batch, T), self.cfg.eos_token_id, np.int32)
         mask = np.zeros((self.batch, T), bool)
         positions = np.zeros((self.batch, T), np.int32)
@@ -148,8 +185,9 @@ class Session:
             tokens[r, T - len(ids):] = ids
             mask[r, T - len(ids):] = True
             positions[r, T - len(ids):] = pos0[r] + np.arange(len(ids))
-        lp, self.last_logits, self.cache = _append(self.graphdef, self.params, self.cache, jnp.asarray(tokens),
-                                                   jnp.asarray(positions), jnp.asarray(mask), self.last_logits)
+        lp, self._last_logits, self.cache = _append(self.graphdef, self.params, self.cache, jnp.asarray(tokens),
+                                                    jnp.asarray(positions), jnp.asarray(mask), self._last_logits,
+                                                    window)
         lp = np.asarray(lp)
         return [lp[r, T - len(ids):].tolist() for r, ids in enumerate(rows)]
 
@@ -170,7 +208,7 @@ class Session:
     def retire(self, row: int) -> None:
         """Row `row` takes no further part: forget its history and free its cache slots (it must be
         passed as inactive to generate() from now on; re-encoding mode stops re-encoding it)."""
-        self.history[row], self.token_ids[row] = "", []
+        self.history[row], self.token_ids[row], self.pending[row] = "", [], []
         self.cache = dataclasses.replace(self.cache, kv_mask=self.cache.kv_mask.at[row].set(False))
 
     # -- generation -----------------------------------------------------------------------------
@@ -187,6 +225,7 @@ class Session:
         not generate this turn (empty completion, stop_reason "inactive", history unchanged)."""
         if self.reencode and self.stale:
             self._rebuild()
+        self._flush()
         budgets = ([max_new_tokens] * self.batch if isinstance(max_new_tokens, int) else list(max_new_tokens))
         active = [True] * self.batch if active is None else [bool(a) for a in active]
         if len(budgets) != self.batch or len(active) != self.batch:
@@ -202,50 +241,111 @@ class Session:
                                  f"overflows the {self.cfg.n_positions}-token context (or is < 1)")
         longest_budget = max(budgets[r] for r in rows)
         N = sampling.pow2_bucket(longest_budget, self.new_bucket)
-        self._ensure_room(longest_budget)  # decoding writes at most max_new - 1 slots
-        index0 = int(self.cache.index)
         stop_ids = tuple(sorted({self.cfg.eos_token_id} if stop_token_ids is None else set(stop_token_ids)))
         keys = jax.vmap(lambda k: jax.random.fold_in(k, self.turn))(self.keys)
         self.turn += 1
-        pos = jnp.asarray([len(t) for t in self.token_ids], jnp.int32)
-        st = decoding.resume(self.last_logits, self.cache, pos, jnp.asarray(active), keys,
+        # Decode only the active rows, on a packed copy of their cache sized to the longest of them: a
+        # decode step reads every slot of every row it holds, so idle rows and holes would cost as much
+        # as work; drive() then drops rows as they finish, and on_finish copies each row's generated
+        # keys and values out first (into one [L, batch, H, N, Dh] buffer put back afterwards).
+        B = sampling.pow2_bucket(len(rows), min(DECODE_MIN_BATCH, self.batch))
+        take = jnp.asarray(rows + [rows[0]] * (B - len(rows)), jnp.int32)
+        start = max(len(self.token_ids[r]) for r in rows)  # generated token t sits in slot start + t
+        cache = decode_cache(self.cache, take, sampling.pow2_bucket(start + N, DECODE_SLOT_BUCKET))
+        pos = jnp.asarray([len(self.token_ids[r]) for r in rows] + [0] * (B - len(rows)), jnp.int32)
+        st = decoding.resume(self._last_logits[take], cache, pos, jnp.arange(B) < len(rows), keys[take],
                              jnp.int32(longest_budget), jnp.asarray(stop_ids, jnp.int32), N, sampling_params)
-        host = [sampling.HostRow(stops, stop_ids, None if budgets[r] == longest_budget else budgets[r], stop_when)
-                for r in range(self.batch)]
-        for r in range(self.batch):
-            if not active[r]:
-                host[r].reason = "inactive"
+        host = {r: sampling.HostRow(stops, stop_ids, None if budgets[r] == longest_budget else budgets[r], stop_when)
+                for r in rows}
         if self.decode_weights is None:  # made on the first turn, reused by every later one
             self.decode_weights = decoding.decode_weights(self.graphdef, self.params)
-        st, host = sampling.drive(self.graphdef, self.params, st, host, self.tokenizer, sampling_params,
-                                  self.chunk_steps, compact=False, weights=self.decode_weights)
-        self.cache = st.cache
-        outs = [row.completion(self.tokenizer) for row in host]
-        if truncate is not None:
-            outs = [_retruncate(self.tokenizer, c, truncate(c.text)) if a else c for c, a in zip(outs, active)]
+        generated = None if self.reencode else [empty_generated(self.cfg, self.batch, N)]
+
+        def on_finish(st, device_rows, host_rows):
+            n = sampling.pow2_bucket(len(device_rows), 1)
+            dev = device_rows + [0] * (n - len(device_rows))
+            dst = [rows[h] for h in host_rows] + [self.batch] * (n - len(host_rows))  # out of range: dropped
+            generated[0] = collect_generated(*generated[0], st.cache, jnp.asarray(dev, jnp.int32),
+                                             jnp.asarray(dst, jnp.int32), jnp.int32(start))
+
+        sampling.drive(self.graphdef, self.params, st, [host[r] for r in rows], self.tokenizer, sampling_params,
+                       self.chunk_steps, compact=True, weights=self.decode_weights,
+                       on_finish=None if self.reencode else on_finish, min_batch=DECODE_MIN_BATCH)
+        outs = []
+        for r in range(self.batch):
+            if r not in host:
+                outs.append(sampling.Completion("", (), (), "inactive", 0))
+                continue
+            c = host[r].completion(self.tokenizer)
+            outs.append(_retruncate(self.tokenizer, c, truncate(c.text)) if truncate is not None else c)
         self.history = [h + c.text for h, c in zip(self.history, outs)]
         if self.reencode:
             self.stale = True
         else:
-            self._roll_back(index0, host, outs)
+            self._keep_generated(host, outs, generated[0], N)
         return outs
 
-    def _roll_back(self, index0: int, host, outs):
-        """Make each row's cache end exactly at its kept text (see module docstring)."""
-        cut = np.full(self.batch, self.capacity, np.int32)
-        redo = []
-        for r, (row, c) in enumerate(zip(host, outs)):
+    def _keep_generated(self, host, outs, generated, N: int):
+        """Put each row's kept generated tokens into the cache: the keys and values decoding computed for
+        all but the last kept token; that token and any characters the kept text ends inside a token
+        with become pending, teacher-forced with the next append (or on demand: last_logits)."""
+        keep = np.zeros(self.batch, np.int32)
+        for r, row in host.items():
             toks = row.toks[:len(row.toks) - (1 if row.toks and row.toks[-1] in row.stop_ids else 0)]
-            n = _whole_tokens_within(self.tokenizer, toks, c.text)
-            rest = c.text[len(self.tokenizer.decode(toks[:n], skip_special_tokens=False)):] if n else c.text
-            keep = max(n - 1, 0)  # token n-1 is re-appended so the row's last logits follow it
-            cut[r] = index0 + keep  # generated token t sits in slot index0 + t
-            self.token_ids[r] += toks[:keep]
-            redo.append(toks[keep:n] + (self.tokenizer.encode(rest) if rest else []))
-        slot = jnp.arange(self.capacity)[None, :]
-        self.cache = dataclasses.replace(self.cache, kv_mask=self.cache.kv_mask & (slot < jnp.asarray(cut)[:, None]))
-        if any(redo):  # rows with nothing to redo keep their pre-generate last logits
-            self.append_ids(redo)
+            n = _whole_tokens_within(self.tokenizer, toks, outs[r].text)
+            rest = outs[r].text[len(self.tokenizer.decode(toks[:n], skip_special_tokens=False)):] if n else outs[r].text
+            keep[r] = max(n - 1, 0)
+            self.pending[r] = toks[keep[r]:n] + (self.tokenizer.encode(rest) if rest else [])
+            self.token_ids[r] += toks[:keep[r]] + self.pending[r]
+        self._ensure_room(N)
+        self.cache = put_generated(self.cache, *generated, jnp.asarray(keep))
+
+
+def empty_generated(cfg, batch: int, n: int):
+    shape = (cfg.n_layer, batch, cfg.n_head, n, cfg.head_dim)
+    store = model.cache_storage_dtype(cfg.dtype)
+    return jnp.zeros(shape, store), jnp.zeros(shape, store)
+
+
+@functools.partial(jax.jit, donate_argnums=(0, 1))
+def collect_generated(gen_k, gen_v, cache: model.KVCache, device_rows, session_rows, start):
+    """Copy the decode cache's generated slots [start, start + N) of device_rows into rows session_rows
+    of gen_k/gen_v ([L, batch, H, N, Dh]); session_rows out of range are padding (dropped)."""
+    decoding.TRACES["session_collect"] += 1
+    N = gen_k.shape[3]
+    take = lambda layers: jnp.stack([jax.lax.dynamic_slice_in_dim(a[device_rows], start, N, axis=2) for a in layers])
+    return (gen_k.at[:, session_rows].set(take(cache.k), mode="drop"),
+            gen_v.at[:, session_rows].set(take(cache.v), mode="drop"))
+
+
+@functools.partial(jax.jit, donate_argnums=(0,))
+def put_generated(cache: model.KVCache, gen_k, gen_v, keep) -> model.KVCache:
+    """Write gen_k/gen_v at the cache's index; row r's first keep[r] of those slots become valid."""
+    decoding.TRACES["session_put"] += 1
+    at = (0, 0, 0, cache.index, 0)
+    slot = jnp.arange(cache.kv_mask.shape[1])[None, :] - cache.index
+    valid = (slot >= 0) & (slot < keep[:, None])
+    return model.KVCache(k=jax.lax.dynamic_update_slice(cache.k, gen_k, at),
+                         v=jax.lax.dynamic_update_slice(cache.v, gen_v, at),
+                         kv_mask=cache.kv_mask | valid, index=cache.index + jnp.max(keep))
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def decode_cache(cache: model.KVCache, rows, size: int) -> model.KVCache:
+    """The given rows of the cache, each row's valid slots packed to the front, `size` slots long
+    (size >= the longest row + the new tokens); index = the longest row."""
+    decoding.TRACES["session_decode_cache"] += 1
+    S = cache.kv_mask.shape[1]
+    k, v, mask = cache.k[:, rows], cache.v[:, rows], cache.kv_mask[rows]
+    if size > S:
+        slots = ((0, 0), (0, 0), (0, 0), (0, size - S), (0, 0))
+        k, v, mask = jnp.pad(k, slots), jnp.pad(v, slots), jnp.pad(mask, ((0, 0), (0, size - S)))
+        S = size
+    slot = jnp.arange(S)
+    order = jnp.argsort(jnp.where(mask, slot, S + slot), axis=1)[:, :size]  # valid slots first, in order
+    gather = lambda a: jnp.take_along_axis(a, order[None, :, None, :, None], axis=3)
+    return model.KVCache(k=gather(k), v=gather(v), kv_mask=jnp.take_along_axis(mask, order, axis=1),
+                         index=jnp.max(jnp.sum(mask, axis=1)).astype(jnp.int32))
 
 
 def _whole_tokens_within(tokenizer, toks, text: str) -> int:

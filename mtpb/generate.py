@@ -133,7 +133,7 @@ def _run_group(cfg, graphdef, params, tokenizer, group, batch_size, settings, ea
     padded = list(group) + [None] * (batch_size - len(group))  # one batch shape for the whole run
     new_bucket = sampling.pow2_bucket(longest, sampling.MIN_NEW_BUCKET)
     session = Session(cfg, graphdef, params, tokenizer, batch_size, seed=settings["seed"],
-                      row_ids=[0 if p is None else p.row_id for p in padded], max_len=cfg.n_positions + longest,
+                      row_ids=[0 if p is None else p.row_id for p in padded], max_len=cfg.n_positions + new_bucket,
                       reencode=settings["reencode"], new_bucket=new_bucket, initial_len=2 * new_bucket)
     sp = sampling.SamplingParams(settings["temperature"], settings["top_p"])
     states = run_batch(session, padded, sp, reference_truncation=settings["reference_truncation"],

@@ -17,7 +17,7 @@ def lm():
 
 
 def run_turns(lm, **kw):
-    s = Session(*lm, batch=3, max_len=256, seed=3, **kw)
+    s = Session(*lm, batch=3, max_len=512, seed=3, **kw)
     pieces = [["import os\n", "x = [1, 2, 3]\n", "# hello\n"], ["\n# next\n", "def f(a):\n", "\n"],
               ["\n# last\n", "    return a\n", "y = 2\n"]]
     out = []
@@ -31,7 +31,7 @@ def run_turns(lm, **kw):
 def test_growing_cache_gives_the_same_turns_as_a_full_one(lm):
     full, want = run_turns(lm)
     small, got = run_turns(lm, initial_len=32)
-    assert full.capacity == 256 and 32 < small.capacity < 256  # it grew, and not to the maximum
+    assert full.capacity == 512 and 32 < small.capacity < 512  # it grew, and not to the maximum
     assert small.cache.kv_mask.shape[1] == small.capacity
     assert small.history == full.history and small.token_ids == full.token_ids
     for (lps_w, outs_w), (lps_g, outs_g) in zip(want, got):
