@@ -2,12 +2,12 @@
 # CodeM pipeline demo on a CPU (docs/codem-demo.md): instruction sets built from code this machine has
 # (disjoint from HumanEval-X, checked), three tiny instruction-tuned variants of checkpoints/tiny-python
 # (a few CPU minutes each), then `humaneval matrix` over base + variants. The numbers only demonstrate
-# the pipeline. Everything goes to $CODEM_DEMO_DIR (default /work/runs/codem-demo, outside the repo);
+# the pipeline. Everything goes to $CODEM_DEMO_DIR (default runs/codem-demo, git-ignored);
 # each step is skipped or resumed when rerun.
 #   scripts/codem_demo.sh            (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-D=${CODEM_DEMO_DIR:-/work/runs/codem-demo}
+D=${CODEM_DEMO_DIR:-$PWD/runs/codem-demo}
 LANGUAGES=${CODEM_DEMO_LANGUAGES:-python,js,cpp,java,go,rust,ts,c}
 LIMIT=${CODEM_DEMO_LIMIT:-40}
 N="nice -n 15"
