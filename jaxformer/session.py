@@ -54,8 +54,9 @@ def _append(graphdef, params, cache, tokens_BxT, positions_BxT, mask_BxT, last_l
     at = (0, 0, 0, cache.index, 0)
     cache = model.KVCache(k=jax.lax.dynamic_update_slice(cache.k, new(head.k), at),
                           v=jax.lax.dynamic_update_slice(cache.v, new(head.v), at),
-                          kv_mask=jax.lax.dynamic_update_slice(cache.kv_mask, new(head.kv_mask[:, None, None, :, None])
-                                                               [:, 0, 0, :, 0], (0, cache.index)),
+                          kv_mask=jax.lax.dynamic_update_slice(
+                              cache.kv_mask, jax.lax.dynamic_slice_in_dim(head.kv_mask, cache.index, T, axis=1),
+                              (0, cache.index)),
                           index=head.index)
     from_block = -jnp.pad(nll_BxT[:, :-1], ((0, 0), (1, 0)))
     # a row's first token in this block is predicted by the logits the row ended on before it
