@@ -168,8 +168,8 @@ class DecodeState:
     done: jax.Array  # [B] bool
     reason: jax.Array  # [B] int32 (RUNNING, EOS, ...)
     n_gen: jax.Array  # [B] int32 tokens generated so far
-    out_tok: jax.Array  # [B, N] int32
-    out_lp: jax.Array  # [B, N] float32 raw-model log-prob of each generated token
+    out_tok: jax.Array  # [B, R] int32: token i in column i % R (a ring; the host reads it after every chunk)
+    out_lp: jax.Array  # [B, R] float32 raw-model log-prob of each generated token, likewise
     keys: jax.Array  # [B, 2] uint32 per-row base keys
     step: jax.Array  # int32: generation step of the next token (all rows advance together)
     max_new: jax.Array  # int32
@@ -178,7 +178,14 @@ class DecodeState:
 
 def start(logits_BxV, cache, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out: int,
           params: SamplingParams) -> DecodeState:
-    """Sample step 0 from the logits after each row's context; inactive rows are done from the start."""
+    """Sample step 0 from the logits after each row's context; inactive rows are done from the start.
+    n_out: the ring of generated tokens, at least the decode chunk (see DecodeState.out_tok)."""
+    return DecodeState(cache=model.per_layer(cache), **_first_step(logits_BxV, pos_B, active_B, keys_Bx2, max_new,
+                                                                   stop_ids, n_out, params))
+
+
+def _first_step(logits_BxV, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out: int, params: SamplingParams):
+    """Every DecodeState field but the cache, after sampling step 0."""
     tok_B, lp_B = sample_tokens(logits_BxV, keys_Bx2, 0, params)
     B = tok_B.shape[0]
     is_stop = jnp.isin(tok_B, stop_ids) & active_B
@@ -186,8 +193,8 @@ def start(logits_BxV, cache, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out
     done = ~active_B | is_stop | at_len
     reason = jnp.where(~active_B, INACTIVE, jnp.where(is_stop, EOS, jnp.where(at_len, LENGTH, RUNNING)))
     zeros = jnp.zeros((B, n_out), jnp.int32)
-    return DecodeState(
-        cache=model.per_layer(cache), token=tok_B, pos=pos_B, done=done, reason=reason.astype(jnp.int32),
+    return dict(
+        token=tok_B, pos=pos_B, done=done, reason=reason.astype(jnp.int32),
         n_gen=active_B.astype(jnp.int32), out_tok=zeros.at[:, 0].set(tok_B),
         out_lp=jnp.zeros((B, n_out), jnp.float32).at[:, 0].set(lp_B), keys=keys_Bx2,
         step=jnp.ones((), jnp.int32), max_new=jnp.asarray(max_new, jnp.int32),
@@ -200,7 +207,7 @@ def decode_step(weights: model.LayerWeights, st: DecodeState, sp: SamplingParams
     logits, cache = model.apply_unstacked(weights, st.token[:, None], st.pos[:, None], active[:, None],
                                           st.cache)
     tok, lp = sample_tokens(logits[:, 0], st.keys, st.step, sp)
-    col = jnp.minimum(st.step, st.out_tok.shape[1] - 1)
+    col = st.step % st.out_tok.shape[1]
     out_tok = jax.lax.dynamic_update_slice(st.out_tok, jnp.where(active, tok, 0)[:, None], (0, col))
     out_lp = jax.lax.dynamic_update_slice(st.out_lp, jnp.where(active, lp, 0.0)[:, None], (0, col))
     is_stop = jnp.isin(tok, st.stop_ids) & active
@@ -239,6 +246,18 @@ def decode_chunk(weights: model.LayerWeights, st: DecodeState, sp: SamplingParam
     return jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), st))[1]
 
 
+@functools.partial(jax.jit, static_argnums=1)
+def grow_slots(st: DecodeState, size: int) -> DecodeState:
+    """The state with its (per_layer) cache padded to `size` slots, the new ones empty and masked out."""
+    TRACES["grow_slots"] += 1
+    c = st.cache
+    extra = size - c.kv_mask.shape[1]
+    pad = lambda a: jnp.pad(a, ((0, 0), (0, 0), (0, extra), (0, 0)))  # [B, H, S, Dh]
+    cache = model.KVCache(k=tuple(map(pad, c.k)), v=tuple(map(pad, c.v)),
+                          kv_mask=jnp.pad(c.kv_mask, ((0, 0), (0, extra))), index=c.index)
+    return dataclasses.replace(st, cache=cache)
+
+
 # no donation: the state holds the cache per_layer(), so the stacked buffers could not be reused
 @functools.partial(jax.jit, static_argnums=(0, 6, 7))
 def prefill_start(graphdef, params, cache, tokens_BxP, lengths_B, keys_Bx2, n_out: int, sp: SamplingParams,
@@ -260,6 +279,13 @@ def prefill_start(graphdef, params, cache, tokens_BxP, lengths_B, keys_Bx2, n_ou
     logits, cache = model.apply(graphdef, params, tokens_BxP[:, -1:], positions[:, -1:], mask[:, -1:], cache)
     active = lengths_B > 0
     return start(logits[:, 0], cache, lengths_B, active, keys_Bx2, max_new, stop_ids, n_out, sp)
+
+
+@jax.jit
+def mark_stopped(done_B, reason_B, stopped_B):
+    """Rows the host stopped (a stop string, a length limit, early truncation) are done, reason
+    STOP_SEQUENCE. A [B] mask, not a scatter at a list of rows: one compiled shape per batch size."""
+    return done_B | stopped_B, jnp.where(stopped_B, STOP_SEQUENCE, reason_B)
 
 
 @jax.jit  # no donation: the result is smaller, so the old buffers could not be reused
@@ -310,4 +336,12 @@ def replicate(tree, mesh: jax.sharding.Mesh | None):
 
 
 # sample step 0 from logits the caller already has (the multi-turn session keeps its rows' last logits)
-resume = jax.jit(start, static_argnums=(7, 8))
+_first_step_jit = jax.jit(_first_step, static_argnums=(6, 7))
+
+
+def resume(logits_BxV, cache, pos_B, active_B, keys_Bx2, max_new, stop_ids, n_out: int,
+           params: SamplingParams) -> DecodeState:
+    """start() for a cache that already holds the rows' context (e.g. per_layer() already): the jitted
+    part does not see the cache, so it compiles once per batch size, whatever the cache's length."""
+    return DecodeState(cache=model.per_layer(cache), **_first_step_jit(logits_BxV, pos_B, active_B, keys_Bx2,
+                                                                       max_new, stop_ids, n_out, params))

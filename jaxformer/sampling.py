@@ -190,14 +190,14 @@ def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed
     keys = decoding.row_keys(seed, row_ids + [0] * (B - len(ids)))
     cache = decoding.shard_rows(model.init_cache(cfg, B, P + N), mesh)
     st = decoding.prefill_start(graphdef, params, cache, *decoding.shard_rows(
-        (jnp.asarray(tokens), jnp.asarray(lengths), keys), mesh), N, sp, jnp.int32(max_new),
+        (jnp.asarray(tokens), jnp.asarray(lengths), keys), mesh), chunk, sp, jnp.int32(max_new),
         jnp.asarray(stop_ids, jnp.int32))
     host = [HostRow(stops, stop_ids) for _ in ids]
     return drive(graphdef, params, st, host, tokenizer, sp, chunk, mesh, compact=True, weights=weights)[1]
 
 
 def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None, compact: bool = True,
-          weights=None, on_finish=None, min_batch: int = 1):
+          weights=None, on_finish=None, min_batch: int = 1, slot_bucket: int | None = None):
     """Run decode chunks until every row in `host` is finished; returns (state, host rows).
 
     Device rows beyond len(host) are batch padding. With compact=True, whenever the running rows fit
@@ -205,12 +205,16 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
     them (the returned state's rows are then permuted). on_finish(st, device_rows, host_rows), if given,
     sees every host row exactly once, in the last state that holds it: before compaction drops it, or
     at the end (the multi-turn session copies the rows' generated keys and values out there).
+    With slot_bucket, the cache may start short of index + max_new slots: before a chunk that could
+    write past its end it is grown to the next pow2_bucket(., slot_bucket) (most rows stop early, and
+    a decode step reads every slot).
     """
     ndev = 1 if mesh is None else mesh.size
     B = st.token.shape[0]
     if weights is None:  # per-layer, compute dtype: once per call, not per step (callers may keep them)
         weights = decoding.decode_weights(graphdef, params)
     slots = np.arange(B)  # device row -> index into host (>= len(host): batch padding)
+    last_slot = int(st.cache.index) + int(st.max_new)  # decoding never writes at or after it
     while True:
         st = _check(st, slots, host, tokenizer)
         running = [s for s, r in enumerate(slots) if r < len(host) and host[r].reason is None]
@@ -230,6 +234,10 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
                     on_finish(st, gone, [int(slots[s]) for s in gone])
             st = decoding.take_rows(st, jnp.asarray(keep))
             slots, B = slots[keep], smaller
+        if slot_bucket is not None:
+            need = min(int(st.cache.index) + chunk, last_slot)
+            if need > st.cache.kv_mask.shape[1]:
+                st = decoding.grow_slots(st, pow2_bucket(need, slot_bucket))
         st = decoding.shard_rows(st, mesh)
         st = decoding.decode_chunk(weights, st, sp, chunk)
 
@@ -238,13 +246,17 @@ def _check(st, slots, host, tokenizer):
     """Pull new tokens, decode them, look for stop strings; rows stopped here are marked done."""
     out_tok, out_lp, n_gen, done, reason = jax.device_get(
         (st.out_tok, st.out_lp, st.n_gen, st.done, st.reason))
+    ring = out_tok.shape[1]
     stopped = []
     for s, r in enumerate(slots):
         if r >= len(host) or host[r].reason is not None:
             continue
         row = host[r]
         n0, n1 = len(row.toks), int(n_gen[s])
-        if row.add(out_tok[s, n0:n1].tolist(), out_lp[s, n0:n1].tolist(), tokenizer, final=bool(done[s])):
+        if n1 - n0 > ring:
+            raise RuntimeError(f"{n1 - n0} new tokens overran the {ring}-token output ring (chunk too long)")
+        cols = np.arange(n0, n1) % ring
+        if row.add(out_tok[s, cols].tolist(), out_lp[s, cols].tolist(), tokenizer, final=bool(done[s])):
             row.reason = "stop_sequence"
             stopped.append(s)
         elif row.limit is not None and len(row.toks) >= row.limit:
@@ -258,9 +270,10 @@ def _check(st, slots, host, tokenizer):
             row.reason = "truncated"  # the caller's truncation can no longer change: stop early
             stopped.append(s)
     if stopped and not all(done[stopped]):
-        idx = jnp.asarray(stopped)
-        st = dataclasses.replace(st, done=st.done.at[idx].set(True),
-                                 reason=st.reason.at[idx].set(decoding.STOP_SEQUENCE))
+        mask = np.zeros(len(done), bool)
+        mask[stopped] = True
+        done_B, reason_B = decoding.mark_stopped(st.done, st.reason, mask)
+        st = dataclasses.replace(st, done=done_B, reason=reason_B)
     return st
 
 

@@ -96,7 +96,7 @@ class Session:
             raise ValueError(f"batch must be >= 1, got {batch}")
         self.cfg, self.graphdef, self.params, self.tokenizer = cfg, graphdef, params, tokenizer
         self.batch, self.reencode, self.chunk_steps = batch, reencode, chunk_steps
-        self.new_bucket = new_bucket  # smallest new-token buffer: one value for a run = one compiled decode
+        self.new_bucket = new_bucket  # smallest buffer for the generated keys and values a turn copies back
         self.max_len = cfg.n_positions if max_len is None else max_len
         # Every decode step reads every cache slot, so with initial_len the cache starts that small and
         # doubles (up to max_len) only when packing cannot make room: short histories stay cheap.
@@ -109,6 +109,7 @@ class Session:
         self.token_ids: list[list[int]] = [[] for _ in range(batch)]  # tokens in the cache, in order
         self.turn = 0
         self.decode_weights = None
+        self.ended = False  # generate(last=True) ran: the cache no longer matches the history
         self._reset_cache()
 
     def _reset_cache(self):
@@ -122,6 +123,7 @@ class Session:
     def append(self, texts: Sequence[str]) -> list[list[float]]:
         """Append one text per row; returns each row's log-probs of its new tokens (the very first token
         of a row has no prediction and is not included)."""
+        self._check_open()
         if len(texts) != self.batch:
             raise ValueError(f"append got {len(texts)} texts for {self.batch} rows")
         if self.reencode:
@@ -139,6 +141,7 @@ class Session:
 
     def append_ids(self, rows: Sequence[Sequence[int]]) -> list[list[float]]:
         """Teacher-force token ids (one list per row, may be empty); returns their log-probs."""
+        self._check_open()
         rows = [list(map(int, r)) for r in rows]
         for r, ids in enumerate(rows):
             if len(self.token_ids[r]) + len(ids) > self.cfg.n_positions:
@@ -206,6 +209,10 @@ class Session:
             self.capacity = min(2 * self.capacity, self.max_len)
         self.cache = grow(self.cache, self.capacity)
 
+    def _check_open(self):
+        if self.ended:
+            raise RuntimeError("this session ended with generate(last=True); start a new one to continue")
+
     def retire(self, row: int) -> None:
         """Row `row` takes no further part: forget its history and free its cache slots (it must be
         passed as inactive to generate() from now on; re-encoding mode stops re-encoding it)."""
@@ -216,14 +223,17 @@ class Session:
     def generate(self, max_new_tokens: int | Sequence[int], sampling_params=sampling.SamplingParams(), *,
                  stops: Sequence[str] = (), truncate: Callable[[str], str] | None = None,
                  stop_token_ids: Sequence[int] | None = None, stop_when: Callable[[str], bool] | None = None,
-                 active: Sequence[bool] | None = None) -> list[sampling.Completion]:
+                 active: Sequence[bool] | None = None, last: bool = False) -> list[sampling.Completion]:
         """Continue every row; each row's history (and cache) then ends at its kept completion text:
         cut at the first stop string, then by `truncate` (e.g. truncation.mtpb_truncate).
 
         max_new_tokens may be one budget per row. stop_when(text) is checked between decode chunks;
         True ends that row early (stop_reason "truncated"; pass a predicate that only fires once
         `truncate` can no longer change, e.g. truncation.mtpb_settled). Rows with active=False do
-        not generate this turn (empty completion, stop_reason "inactive", history unchanged)."""
+        not generate this turn (empty completion, stop_reason "inactive", history unchanged).
+        last=True: the session's final turn; the generated keys and values are not kept (no copy back),
+        so the session takes no further append or generate."""
+        self._check_open()
         if self.reencode and self.stale:
             self._rebuild()
         self._flush()
@@ -252,15 +262,19 @@ class Session:
         B = sampling.pow2_bucket(len(rows), min(DECODE_MIN_BATCH, self.batch))
         take = jnp.asarray(rows + [rows[0]] * (B - len(rows)), jnp.int32)
         start = max(len(self.token_ids[r]) for r in rows)  # generated token t sits in slot start + t
-        cache = decode_cache(self.cache, take, sampling.pow2_bucket(start + N, DECODE_SLOT_BUCKET))
+        # the decode cache starts with room for one chunk; drive() grows it if rows run on
+        first = start + min(longest_budget, self.chunk_steps)
+        cache = decode_cache(self.cache, take, sampling.pow2_bucket(first, DECODE_SLOT_BUCKET))
         pos = jnp.asarray([len(self.token_ids[r]) for r in rows] + [0] * (B - len(rows)), jnp.int32)
         st = decoding.resume(self._last_logits[take], cache, pos, jnp.arange(B) < len(rows), keys[take],
-                             jnp.int32(longest_budget), jnp.asarray(stop_ids, jnp.int32), N, sampling_params)
+                             jnp.int32(longest_budget), jnp.asarray(stop_ids, jnp.int32), self.chunk_steps,
+                             sampling_params)
         host = {r: sampling.HostRow(stops, stop_ids, None if budgets[r] == longest_budget else budgets[r], stop_when)
                 for r in rows}
         if self.decode_weights is None:  # made on the first turn, reused by every later one
             self.decode_weights = decoding.decode_weights(self.graphdef, self.params)
-        generated = None if self.reencode else [empty_generated(self.cfg, self.batch, N)]
+        keep = not (self.reencode or last)
+        generated = [empty_generated(self.cfg, self.batch, N)] if keep else None
 
         def on_finish(st, device_rows, host_rows):
             n = sampling.pow2_bucket(len(device_rows), 1)
@@ -271,7 +285,8 @@ class Session:
 
         sampling.drive(self.graphdef, self.params, st, [host[r] for r in rows], self.tokenizer, sampling_params,
                        self.chunk_steps, compact=True, weights=self.decode_weights,
-                       on_finish=None if self.reencode else on_finish, min_batch=DECODE_MIN_BATCH)
+                       on_finish=on_finish if keep else None, min_batch=DECODE_MIN_BATCH,
+                       slot_bucket=DECODE_SLOT_BUCKET)
         outs = []
         for r in range(self.batch):
             if r not in host:
@@ -282,14 +297,16 @@ class Session:
         self.history = [h + c.text for h, c in zip(self.history, outs)]
         if self.reencode:
             self.stale = True
-        else:
-            self._keep_generated(host, outs, generated[0], N)
+        if not self.reencode:
+            self._keep_generated(host, outs, None if last else generated[0], N)
+        self.ended = last
         return outs
 
     def _keep_generated(self, host, outs, generated, N: int):
         """Put each row's kept generated tokens into the cache: the keys and values decoding computed for
         all but the last kept token; that token and any characters the kept text ends inside a token
-        with become pending, teacher-forced with the next append (or on demand: last_logits)."""
+        with become pending, teacher-forced with the next append (or on demand: last_logits).
+        generated None (the last turn): only token_ids are updated."""
         keep = np.zeros(self.batch, np.int32)
         for r, row in host.items():
             toks = row.toks[:len(row.toks) - (1 if row.toks and row.toks[-1] in row.stop_ids else 0)]
@@ -298,8 +315,9 @@ class Session:
             keep[r] = max(n - 1, 0)
             self.pending[r] = toks[keep[r]:n] + (self.tokenizer.encode(rest) if rest else [])
             self.token_ids[r] += toks[:keep[r]] + self.pending[r]
-        self._ensure_room(N)
-        self.cache = put_generated(self.cache, *generated, jnp.asarray(keep))
+        if generated is not None:
+            self._ensure_room(N)
+            self.cache = put_generated(self.cache, *generated, jnp.asarray(keep))
 
 
 def empty_generated(cfg, batch: int, n: int):
@@ -313,8 +331,9 @@ def collect_generated(gen_k, gen_v, cache: model.KVCache, device_rows, session_r
     """Copy the decode cache's generated slots [start, start + N) of device_rows into rows session_rows
     of gen_k/gen_v ([L, batch, H, N, Dh]); session_rows out of range are padding (dropped)."""
     decoding.TRACES["session_collect"] += 1
-    N = gen_k.shape[3]
-    take = lambda layers: jnp.stack([jax.lax.dynamic_slice_in_dim(a[device_rows], start, N, axis=2) for a in layers])
+    slots = start + jnp.arange(gen_k.shape[3])  # the decode cache may end before start + N: zeros there
+    take = lambda layers: jnp.stack([jnp.take(a[device_rows], slots, axis=2, mode="fill", fill_value=0)
+                                     for a in layers])
     return (gen_k.at[:, session_rows].set(take(cache.k), mode="drop"),
             gen_v.at[:, session_rows].set(take(cache.v), mode="drop"))
 
@@ -334,7 +353,8 @@ def put_generated(cache: model.KVCache, gen_k, gen_v, keep) -> model.KVCache:
 @functools.partial(jax.jit, static_argnums=2)
 def decode_cache(cache: model.KVCache, rows, size: int) -> model.KVCache:
     """The given rows of the cache, each row's valid slots packed to the front, `size` slots long
-    (size >= the longest row + the new tokens); index = the longest row."""
+    (size > the longest row: decoding grows it as needed); index = the longest row. In per_layer() form,
+    what the decode loop carries."""
     decoding.TRACES["session_decode_cache"] += 1
     S = cache.kv_mask.shape[1]
     k, v, mask = cache.k[:, rows], cache.v[:, rows], cache.kv_mask[rows]
@@ -345,8 +365,8 @@ def decode_cache(cache: model.KVCache, rows, size: int) -> model.KVCache:
     slot = jnp.arange(S)
     order = jnp.argsort(jnp.where(mask, slot, S + slot), axis=1)[:, :size]  # valid slots first, in order
     gather = lambda a: jnp.take_along_axis(a, order[None, :, None, :, None], axis=3)
-    return model.KVCache(k=gather(k), v=gather(v), kv_mask=jnp.take_along_axis(mask, order, axis=1),
-                         index=jnp.max(jnp.sum(mask, axis=1)).astype(jnp.int32))
+    return model.per_layer(model.KVCache(k=gather(k), v=gather(v), kv_mask=jnp.take_along_axis(mask, order, axis=1),
+                                         index=jnp.max(jnp.sum(mask, axis=1)).astype(jnp.int32)))
 
 
 def _whole_tokens_within(tokenizer, toks, text: str) -> int:

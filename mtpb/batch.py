@@ -51,7 +51,8 @@ def run_batch(session: Session, plans: list[RowPlan | None], sampling_params, *,
     rule = TRUNCATIONS[mode, reference_truncation]
     stop_when = (lambda text: truncation.mtpb_settled(rule, text)) if early_stop else None
     states = [RowState(p, done=p is None) for p in plans]
-    for turn in range(max(len(p.turn_prompts) for p in plans if p is not None)):
+    turns = max(len(p.turn_prompts) for p in plans if p is not None)
+    for turn in range(turns):
         pieces, starts, budgets = [""] * len(states), [0] * len(states), [1] * len(states)
         for r, s in enumerate(states):
             if not s.done and turn >= len(s.plan.turn_prompts):
@@ -80,7 +81,8 @@ def run_batch(session: Session, plans: list[RowPlan | None], sampling_params, *,
             raw.append(text)
             return rule(text)
 
-        outs = session.generate(budgets, sampling_params, truncate=cut, stop_when=stop_when, active=active)
+        outs = session.generate(budgets, sampling_params, truncate=cut, stop_when=stop_when, active=active,
+                                last=turn == turns - 1)
         raw_texts = iter(raw)  # generate truncates the active rows in row order
         for r, (s, out) in enumerate(zip(states, outs)):
             if not active[r]:

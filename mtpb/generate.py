@@ -104,10 +104,11 @@ def generate(model_spec: str, mode: str, out_path, *, n=1, temperature=0.2, top_
         todo = [b for b in batches(plans, batch_size) if any(p.index not in log.done for p in b)]
         bar = _progress(progress, len(plans), len(plans) - sum(p.index not in log.done for b in todo for p in b))
         model_info = {"spec": str(model_spec), "sha256": header["model"]["sha256"]}
-        # one new-token buffer and cache length for the whole run: every batch reuses the same compiled code
-        longest = min(max(p.budget for p in plans), cfg.n_positions)
+        # one session cache length for the whole run, in both modes: every batch reuses the same compiled
+        # code. It holds a full context plus one turn's generated keys and values (put back after the turn).
+        turn_room = min(max(p.problem.max_gen_length for p in plans), cfg.n_positions)
         for group in todo:
-            rows = _run_group(cfg, graphdef, params, tokenizer, group, batch_size, settings, early_stop, longest)
+            rows = _run_group(cfg, graphdef, params, tokenizer, group, batch_size, settings, early_stop, turn_room)
             new = 0
             for plan, (turns, status) in zip(group, rows):
                 stats["tokens"] += sum(t["num_generated"] for t in turns)
@@ -125,16 +126,16 @@ def generate(model_spec: str, mode: str, out_path, *, n=1, temperature=0.2, top_
     return _finish(stats, enumerate(final), t0)
 
 
-def _run_group(cfg, graphdef, params, tokenizer, group, batch_size, settings, early_stop, longest):
+def _run_group(cfg, graphdef, params, tokenizer, group, batch_size, settings, early_stop, turn_room):
     from jaxformer import sampling
     from jaxformer.session import Session
     from mtpb.batch import run_batch
 
     padded = list(group) + [None] * (batch_size - len(group))  # one batch shape for the whole run
-    new_bucket = sampling.pow2_bucket(longest, sampling.MIN_NEW_BUCKET)
+    max_len = cfg.n_positions + sampling.pow2_bucket(turn_room, sampling.MIN_NEW_BUCKET)
     session = Session(cfg, graphdef, params, tokenizer, batch_size, seed=settings["seed"],
-                      row_ids=[0 if p is None else p.row_id for p in padded], max_len=cfg.n_positions + new_bucket,
-                      reencode=settings["reencode"], new_bucket=new_bucket, initial_len=2 * new_bucket)
+                      row_ids=[0 if p is None else p.row_id for p in padded], max_len=max_len,
+                      reencode=settings["reencode"])
     sp = sampling.SamplingParams(settings["temperature"], settings["top_p"])
     states = run_batch(session, padded, sp, reference_truncation=settings["reference_truncation"],
                        early_stop=early_stop)
