@@ -197,7 +197,8 @@ def _run_batch(cfg, graphdef, params, tokenizer, ids, row_ids, max_new, sp, seed
 
 
 def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None, compact: bool = True,
-          weights=None, on_finish=None, min_batch: int = 1, slot_bucket: int | None = None):
+          weights=None, on_finish=None, min_batch: int = 1, slot_bucket: int | None = None,
+          max_slots: int | None = None):
     """Run decode chunks until every row in `host` is finished; returns (state, host rows).
 
     Device rows beyond len(host) are batch padding. With compact=True, whenever the running rows fit
@@ -206,8 +207,8 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
     sees every host row exactly once, in the last state that holds it: before compaction drops it, or
     at the end (the multi-turn session copies the rows' generated keys and values out there).
     With slot_bucket, the cache may start short of index + max_new slots: before a chunk that could
-    write past its end it is grown to the next pow2_bucket(., slot_bucket) (most rows stop early, and
-    a decode step reads every slot).
+    write past its end it is grown to the next pow2_bucket(., slot_bucket), at most max_slots (most rows
+    stop early, and a decode step reads every slot).
     """
     ndev = 1 if mesh is None else mesh.size
     B = st.token.shape[0]
@@ -237,7 +238,8 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
         if slot_bucket is not None:
             need = min(int(st.cache.index) + chunk, last_slot)
             if need > st.cache.kv_mask.shape[1]:
-                st = decoding.grow_slots(st, pow2_bucket(need, slot_bucket))
+                size = pow2_bucket(need, slot_bucket)
+                st = decoding.grow_slots(st, size if max_slots is None else max(min(size, max_slots), need))
         st = decoding.shard_rows(st, mesh)
         st = decoding.decode_chunk(weights, st, sp, chunk)
 

@@ -264,7 +264,7 @@ class Session:
         start = max(len(self.token_ids[r]) for r in rows)  # generated token t sits in slot start + t
         # the decode cache starts with room for one chunk; drive() grows it if rows run on
         first = start + min(longest_budget, self.chunk_steps)
-        cache = decode_cache(self.cache, take, sampling.pow2_bucket(first, DECODE_SLOT_BUCKET))
+        cache = decode_cache(self.cache, take, min(sampling.pow2_bucket(first, DECODE_SLOT_BUCKET), self.max_len))
         pos = jnp.asarray([len(self.token_ids[r]) for r in rows] + [0] * (B - len(rows)), jnp.int32)
         st = decoding.resume(self._last_logits[take], cache, pos, jnp.arange(B) < len(rows), keys[take],
                              jnp.int32(longest_budget), jnp.asarray(stop_ids, jnp.int32), self.chunk_steps,
@@ -286,7 +286,7 @@ class Session:
         sampling.drive(self.graphdef, self.params, st, [host[r] for r in rows], self.tokenizer, sampling_params,
                        self.chunk_steps, compact=True, weights=self.decode_weights,
                        on_finish=on_finish if keep else None, min_batch=DECODE_MIN_BATCH,
-                       slot_bucket=DECODE_SLOT_BUCKET)
+                       slot_bucket=DECODE_SLOT_BUCKET, max_slots=self.max_len)
         outs = []
         for r in range(self.batch):
             if r not in host:
