@@ -215,7 +215,7 @@ def drive(graphdef, params, st, host: list, tokenizer, sp, chunk: int, mesh=None
     if weights is None:  # per-layer, compute dtype: once per call, not per step (callers may keep them)
         weights = decoding.decode_weights(graphdef, params)
     slots = np.arange(B)  # device row -> index into host (>= len(host): batch padding)
-    last_slot = int(st.cache.index) + int(st.max_new)  # decoding never writes at or after it
+    last_slot = int(st.cache.index) + int(st.max_new) if slot_bucket else None  # never written at or after
     while True:
         st = _check(st, slots, host, tokenizer)
         running = [s for s, r in enumerate(slots) if r < len(host) and host[r].reason is None]
