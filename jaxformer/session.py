@@ -7,8 +7,8 @@
 append() teacher-forces each row's new text (rows may differ in length: the shorter ones leave masked
 holes in the cache) and returns the log-probs of the appended tokens (per-turn prompt perplexity).
 generate() samples a completion per row. Decoding runs on a packed copy of the active rows' cache,
-sized to the longest of them, and drops rows as they finish (a decode step reads every slot of every
-row it holds). The keys and values of each row's kept tokens, but the last, are copied back into the
+sized to the longest of them plus one chunk and grown as rows run on, and drops rows as they finish
+(a decode step reads every slot of every row it holds). The keys and values of each row's kept tokens, but the last, are copied back into the
 session's cache; that last token and any characters the kept text ends inside a token with are
 "pending", teacher-forced together with the next append. When the cache fills up, valid slots are
 packed to the front (keys are stored after rotary, so moving slots does not change attention); with
@@ -297,7 +297,7 @@ class Session:
         self.history = [h + c.text for h, c in zip(self.history, outs)]
         if self.reencode:
             self.stale = True
-        if not self.reencode:
+        else:
             self._keep_generated(host, outs, None if last else generated[0], N)
         self.ended = last
         return outs
